@@ -1,0 +1,20 @@
+"""tfkit's autograder for the "TensorFlow from scratch" assignment.
+
+Modules, from the contract outwards:
+
+- ``exercises``: the contract of every exercise (name, signature, points, inputs,
+  probe, checks, hints), declared once and used everywhere else.
+- ``reference``: the instructor's implementations the checks compare with.
+- ``compare``: the small vocabulary of tensor-aware checks whose messages students read.
+- ``harness``: what runs next to student code (executes cells, runs probes).
+- ``sandbox``: the isolated process student code runs in, and its limits.
+- ``grade``: grading one submission; ``batch``: grading a class.
+- ``kernel``: the same checks inside a Jupyter kernel (nbgrader's hidden tests).
+- ``report``: result.json, grades.csv, feedback and Gradescope output.
+- ``cli``: the ``tfgrade`` command.
+
+This package file stays import-free on purpose: the sandbox preloads parts of the
+package and must not pull in ``reference``.
+"""
+
+ASSIGNMENT = "tf_from_scratch"

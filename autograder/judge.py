@@ -1,0 +1,89 @@
+"""Turning observed outcomes into a score and feedback, for one exercise.
+
+Both graders end here: the sandboxed one and the one inside nbgrader's kernel.
+A case that raised, timed out or found its name missing scores 0; a case that ran
+scores the weighted fraction of its checks; the exercise scores the mean over cases.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .compare import Check, score
+from .exercises import COMMON_ERROR_HINTS, EXERCISES
+
+
+@dataclass
+class ExerciseResult:
+    """The grade of one exercise, with every check and the feedback a student reads."""
+
+    name: str
+    score: float
+    max_score: float
+    status: str = "graded"  # graded | missing | error | timeout | crashed
+    checks: list = field(default_factory=list)
+    feedback: str = ""
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "max_score": self.max_score, "status": self.status,
+                "feedback": self.feedback, "checks": [c.to_dict() for c in self.checks]}
+
+
+def hint_for_error(name: str, error: str) -> str:
+    """The hint of the first known error pattern that matches an exception's text."""
+    for pattern, hint in EXERCISES[name].error_hints + COMMON_ERROR_HINTS:
+        if re.search(pattern, error):
+            return hint
+    return ""
+
+
+def _case_checks(name: str, case: dict, outcome: dict) -> list:
+    exercise = EXERCISES[name]
+    if "missing" in outcome:
+        return [Check(f"`{outcome['missing']}` is defined", False,
+                      f"`{outcome['missing']}` is not defined: run the cell that defines it, and keep "
+                      f"the name and signature {exercise.signature}.")]
+    if "error" in outcome:
+        return [Check(f"{exercise.signature} runs on {case['label']}", False,
+                      f"it raised {outcome['error']}", hint_for_error(name, outcome["error"]))]
+    try:
+        return exercise.check(case, outcome["ok"])
+    except Exception as exc:  # noqa: BLE001 - malformed answers must not crash the grader
+        return [Check(f"{exercise.signature} on {case['label']}", False,
+                      f"the answer has an unexpected structure ({type(exc).__name__}: {exc})")]
+
+
+def judge(name: str, cases: list, outcomes: list, status: str = "graded",
+          reason: str = "") -> ExerciseResult:
+    """Score one exercise from its cases and the outcome of each (see ``harness``)."""
+    exercise = EXERCISES[name]
+    per_case = [_case_checks(name, c, o) for c, o in zip(cases, outcomes)]
+    fraction = sum(score(checks) for checks in per_case) / len(cases) if outcomes else 0.0
+    if status == "graded" and any("missing" in o for o in outcomes):
+        status = "missing"
+    elif status == "graded" and outcomes and all("error" in o for o in outcomes):
+        status = "error"
+    checks = [c for group in per_case for c in group]
+    result = ExerciseResult(name, round(exercise.points * fraction, 2), exercise.points, status, checks)
+    result.feedback = render_feedback(result, reason)
+    return result
+
+
+def render_feedback(result: ExerciseResult, reason: str = "") -> str:
+    """Plain-text feedback for one exercise: every failed check with its detail and
+    hint (each hint once), or a one-line confirmation."""
+    head = f"{result.name}: {result.score:g} / {result.max_score:g}"
+    lines = [head]
+    if reason:
+        lines.append(f"  {reason}")
+    hints_given = set()
+    for check in result.checks:
+        if check.passed:
+            continue
+        lines.append(f"  ✗ {check.label}" + (f": {check.detail}" if check.detail else ""))
+        if check.hint and check.hint not in hints_given:
+            hints_given.add(check.hint)
+            lines.append(f"    Hint: {check.hint}")
+    if not reason and all(c.passed for c in result.checks):
+        lines.append(f"  ✓ all {len(result.checks)} checks passed")
+    return "\n".join(lines)
