@@ -15,7 +15,10 @@ inside the checks, which run in the grader's process.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -144,6 +147,35 @@ def keras_model(W, b):
     return model
 
 
+_memo: dict = {}
+_memo_lock = threading.Lock()
+
+
+def _fingerprint(case: dict) -> str:
+    digest = hashlib.sha1()
+    for key in sorted(case):
+        value = case[key]
+        digest.update(key.encode())
+        digest.update(np.asarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return digest.hexdigest()
+
+
+def expected(fn):
+    """Memoise a reference computation by the content of its case. A class is graded
+    on the same inputs, so each reference result is computed once per batch (under a
+    lock: Keras model building is not meant for concurrent threads)."""
+    @functools.wraps(fn)
+    def wrapper(case):
+        key = (fn.__name__, _fingerprint(case))
+        with _memo_lock:
+            if key not in _memo:
+                if len(_memo) > 2048:
+                    _memo.clear()
+                _memo[key] = fn(case)
+            return _memo[key]
+    return wrapper
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -170,11 +202,16 @@ def _predict_probe(ns, case):
     return {"out": ns["predict"](*_tensors(case, "W", "b", "inputs"))}
 
 
-def _predict_check(case, out):
+@expected
+def _predict_expected(case):
     from . import reference
+    return reference.predict(*_tensors(case, "W", "b", "inputs")).numpy()
+
+
+def _predict_check(case, out):
     W, b, X = case["W"], case["b"], case["inputs"]
     n = X.shape[0]
-    want = reference.predict(*_tensors(case, "W", "b", "inputs")).numpy()
+    want = _predict_expected(case)
     got = out["out"]
     column = np.shape(got) == (n, 1)
     mistakes = [Mistake(HINT_LOGITS, X @ W + b), Mistake(HINT_NO_BIAS, _sigmoid(X @ W)),
@@ -200,12 +237,16 @@ def _per_example_ce(case, p):
     return -np.log(p * t + (1 - p) * (1 - t) + 1e-4)
 
 
-def _loss_check(case, out):
+@expected
+def _loss_expected(case):
     from . import reference
     args = _tensors(case, "W", "b", "inputs", "targets")
-    low, high = reference.cross_entropy_band(*args)
+    return reference.cross_entropy_band(*args), reference.predict(*args[:3]).numpy().astype(np.float64)
+
+
+def _loss_check(case, out):
+    (low, high), p = _loss_expected(case)
     tol = 1e-6 + 1e-4 * abs(high)
-    p = reference.predict(*args[:3]).numpy().astype(np.float64)
     per_example = _per_example_ce(case, p)
     mistakes = [Mistake(HINT_PER_EXAMPLE, per_example), Mistake(HINT_SUM, per_example.sum()),
                 Mistake(HINT_SIGN, -per_example.mean()),
@@ -228,9 +269,14 @@ def _accuracy_probe(ns, case):
     return {"out": value, "is_float": isinstance(value, float)}
 
 
-def _accuracy_check(case, out):
+@expected
+def _accuracy_expected(case):
     from . import reference
-    want = reference.accuracy(*_tensors(case, "W", "b", "inputs", "targets"))
+    return reference.accuracy(*_tensors(case, "W", "b", "inputs", "targets"))
+
+
+def _accuracy_check(case, out):
+    want = _accuracy_expected(case)
     n = case["inputs"].shape[0]
     mistakes = [Mistake(HINT_COUNT, want * n, atol=1e-6), Mistake(HINT_INVERTED, 1 - want, atol=1e-6)]
     return [equals(f"accuracy returns a Python float for {case['label']}", out["is_float"], True,
@@ -258,17 +304,23 @@ def _gradient_checks(label, got, want, weight):
                          mistakes=[Mistake(HINT_GRAD_SIGN, -np.asarray(want))], weight=weight)]
 
 
-def _grad_check(case, out):
+@expected
+def _grad_expected(case):
     from . import reference
+    loss_value, (dW, db) = reference.grad(*_tensors(case, "W", "b", "inputs", "targets"))
+    return loss_value.numpy(), dW.numpy(), db.numpy()
+
+
+def _grad_check(case, out):
     d = case["W"].shape[0]
-    want_loss, (want_dW, want_db) = reference.grad(*_tensors(case, "W", "b", "inputs", "targets"))
+    want_loss, want_dW, want_db = _grad_expected(case)
     where = case["label"]
     checks = [values_close(f"loss value returned by grad for {where}", out["loss"],
-                           want_loss.numpy(), rtol=1e-4, atol=1e-6)]
+                           want_loss, rtol=1e-4, atol=1e-6)]
     if out["dW"] is not None:
         checks.append(shape_is(f"shape of dW for {where}", out["dW"], (d, 1)))
-    checks += _gradient_checks(f"dW for {where}", out["dW"], want_dW.numpy(), 2)
-    checks += _gradient_checks(f"db for {where}", out["db"], want_db.numpy(), 1)
+    checks += _gradient_checks(f"dW for {where}", out["dW"], want_dW, 2)
+    checks += _gradient_checks(f"db for {where}", out["db"], want_db, 1)
     return checks
 
 
@@ -285,23 +337,32 @@ def _train_probe(ns, case):
     return {"W": W, "b": b, "losses": [float(v) for v in losses]}
 
 
-def _train_check(case, out):
+@expected
+def _train_expected(case):
+    """The reference run, the gradient-ascent run, and one step more (for the
+    loss-after-update mistake)."""
     from . import reference
     args = _tensors(case, "W", "b", "inputs", "targets")
-    rate, steps, where = case["rate"], case["steps"], case["label"]
+    rate, steps = case["rate"], case["steps"]
     W1, b1, losses = reference.train(*args, rate, steps)
     W_up, b_up, up_losses = reference.train(*args, -rate, steps)
     _, _, longer = reference.train(*args, rate, steps + 1)
+    return W1.numpy(), b1.numpy(), losses, W_up.numpy(), b_up.numpy(), up_losses, longer
+
+
+def _train_check(case, out):
+    rate, steps, where = case["rate"], case["steps"], case["label"]
+    W1, b1, losses, W_up, b_up, up_losses, longer = _train_expected(case)
     return [
         equals(f"train returns `steps` losses (steps={steps}, {where})", len(out["losses"]), steps,
                HINT_STEPS),
         values_close(f"losses of train for {where}", out["losses"], losses, rtol=1e-3, atol=1e-5,
                      mistakes=[Mistake(HINT_ASCENT, up_losses), Mistake(HINT_AFTER_UPDATE, longer[1:])],
                      weight=2),
-        values_close(f"trained W for {where}", out["W"], W1.numpy(), rtol=1e-3, atol=1e-5,
-                     mistakes=[Mistake(HINT_ASCENT, W_up.numpy())]),
-        values_close(f"trained b for {where}", out["b"], b1.numpy(), rtol=1e-3, atol=1e-5,
-                     mistakes=[Mistake(HINT_ASCENT, b_up.numpy())]),
+        values_close(f"trained W for {where}", out["W"], W1, rtol=1e-3, atol=1e-5,
+                     mistakes=[Mistake(HINT_ASCENT, W_up)]),
+        values_close(f"trained b for {where}", out["b"], b1, rtol=1e-3, atol=1e-5,
+                     mistakes=[Mistake(HINT_ASCENT, b_up)]),
     ]
 
 
@@ -385,22 +446,27 @@ def _model_loss_probe(ns, case):
     return {"out": ns["model_loss"](model, *_tensors(case, "inputs", "targets"))}
 
 
-def _model_loss_check(case, out):
+@expected
+def _model_loss_expected(case):
+    """The reference loss, and what three classic mistakes would return."""
     from . import reference
     X, y = _tensors(case, "inputs", "targets")
     model = keras_model(case["W"], case["b"])
-    want = float(reference.model_loss(model, X, y))
     logits = model(X)
     col_y = tf.reshape(y, [-1, 1])
-    mistakes = [
-        Mistake(HINT_FROM_LOGITS, tf.keras.losses.BinaryCrossentropy()(col_y, logits).numpy()),
-        Mistake(HINT_DOUBLE_SIGMOID, tf.keras.losses.BinaryCrossentropy(from_logits=True)(
-            col_y, tf.sigmoid(logits)).numpy()),
-        Mistake(HINT_BROADCAST, tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=tf.broadcast_to(y, [len(y), len(y)]),
-            logits=tf.broadcast_to(logits, [len(y), len(y)]))).numpy()),
-        Mistake(HINT_SUM, want * len(y)),
-    ]
+    n = len(y)
+    return (float(reference.model_loss(model, X, y)),
+            float(tf.keras.losses.BinaryCrossentropy()(col_y, logits)),
+            float(tf.keras.losses.BinaryCrossentropy(from_logits=True)(col_y, tf.sigmoid(logits))),
+            float(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.broadcast_to(y, [n, n]), logits=tf.broadcast_to(logits, [n, n])))))
+
+
+def _model_loss_check(case, out):
+    want, not_logits, double, broadcast = _model_loss_expected(case)
+    mistakes = [Mistake(HINT_FROM_LOGITS, not_logits), Mistake(HINT_DOUBLE_SIGMOID, double),
+                Mistake(HINT_BROADCAST, broadcast),
+                Mistake(HINT_SUM, want * len(case["targets"]))]
     return [_size_one(f"model_loss returns a single number for {case['label']}", out["out"],
                       HINT_PER_EXAMPLE),
             values_close(f"value of model_loss(model, inputs, targets) for {case['label']}",
@@ -415,18 +481,24 @@ def _model_grad_probe(ns, case):
     return {"loss": loss_value, "grads": list(grads)}
 
 
-def _model_grad_check(case, out):
+@expected
+def _model_grad_expected(case):
     from . import reference
     model = keras_model(case["W"], case["b"])
-    want_loss, want = reference.model_grad(model, *_tensors(case, "inputs", "targets"))
+    loss_value, grads = reference.model_grad(model, *_tensors(case, "inputs", "targets"))
+    return float(loss_value), [g.numpy() for g in grads]
+
+
+def _model_grad_check(case, out):
+    want_loss, want = _model_grad_expected(case)
     where = case["label"]
     grads = out["grads"]
     checks = [values_close(f"loss value returned by model_grad for {where}", out["loss"],
-                           float(want_loss), rtol=1e-3, atol=1e-5),
+                           want_loss, rtol=1e-3, atol=1e-5),
               equals(f"one gradient per trainable variable ({where})", len(grads), 2, HINT_GRAD_COUNT)]
     for i, name in enumerate(["kernel", "bias"]):
         got = grads[i] if i < len(grads) else None
-        checks += _gradient_checks(f"gradient of the {name} for {where}", got, want[i].numpy(), 1.5)
+        checks += _gradient_checks(f"gradient of the {name} for {where}", got, want[i], 1.5)
     return checks
 
 
@@ -451,14 +523,19 @@ def _optimizer_probe(ns, case):
             "iterations": int(optimizer.iterations.numpy())}
 
 
-def _optimizer_check(case, out):
+@expected
+def _optimizer_expected(case):
     from . import reference
     model = keras_model(case["W"], case["b"])
     optimizer = tf.keras.optimizers.SGD(learning_rate=case["rate"])
-    steps, where = case["steps"], case["label"]
     losses = reference.train_with_optimizer(model, optimizer, *_tensors(case, "inputs", "targets"),
-                                            steps)
-    W, b = _weights(model)
+                                            case["steps"])
+    return losses, _weights(model)
+
+
+def _optimizer_check(case, out):
+    steps, where = case["steps"], case["label"]
+    losses, (W, b) = _optimizer_expected(case)
     iterations = out["iterations"]
     return [
         equals(f"returns `steps` losses (steps={steps}, {where})", len(out["losses"]), steps, HINT_STEPS),
@@ -499,8 +576,18 @@ def _full_batch_loss(W, b, case):
     return float(reference.model_loss(keras_model(W, b), *_tensors(case, "inputs", "targets")))
 
 
-def _minibatch_check(case, out):
+@expected
+def _minibatch_expected(case):
+    """The reference epoch losses and its full-batch loss after training."""
     from . import reference
+    model = keras_model(case["W"], case["b"])
+    optimizer = tf.keras.optimizers.SGD(learning_rate=case["rate"])
+    losses = reference.train_minibatch(model, optimizer, *_tensors(case, "inputs", "targets"),
+                                       case["batch_size"], case["epochs"], case["seed"])
+    return losses, _full_batch_loss(*_weights(model), case), _full_batch_loss(case["W"], case["b"], case)
+
+
+def _minibatch_check(case, out):
     n, where = case["inputs"].shape[0], case["label"]
     bs, epochs = case["batch_size"], case["epochs"]
     per_epoch = math.ceil(n / bs)
@@ -512,12 +599,10 @@ def _minibatch_check(case, out):
         equals(f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})", iterations,
                epochs * per_epoch, step_hint),
     ]
+    reference_losses, want_final, initial = _minibatch_expected(case)
     if case["rate"] == 0:
-        model = keras_model(case["W"], case["b"])
-        optimizer = tf.keras.optimizers.SGD(learning_rate=0.0)
-        X, y = _tensors(case, "inputs", "targets")
-        unweighted = reference.train_minibatch(model, optimizer, X, y, bs, epochs, case["seed"])
-        weighted = [float(reference.model_loss(model, X, y))] * epochs
+        unweighted = reference_losses
+        weighted = [initial] * epochs
         sums = [u * per_epoch for u in unweighted]
         label = f"each epoch's mean batch loss, with a learning rate of 0 ({where})"
         check = values_close(label, out["losses"], unweighted, rtol=1e-3, atol=1e-5,
@@ -525,11 +610,6 @@ def _minibatch_check(case, out):
         if not check.passed and values_close(label, out["losses"], weighted, rtol=1e-3, atol=1e-5).passed:
             check = Check(label, True, weight=2)  # a sample-weighted mean, as model.fit reports, is fine
         return checks + [check]
-    model = keras_model(case["W"], case["b"])
-    optimizer = tf.keras.optimizers.SGD(learning_rate=case["rate"])
-    reference.train_minibatch(model, optimizer, *_tensors(case, "inputs", "targets"), bs, epochs,
-                              case["seed"])
-    want_final = _full_batch_loss(*_weights(model), case)
     got_final = _full_batch_loss(out["W"], out["b"], case) if out["W"] is not None else float("nan")
     first = out["losses"][0] if out["losses"] else float("nan")
     return checks + [

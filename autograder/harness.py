@@ -105,6 +105,7 @@ def make_shell():
     config = Config()
     config.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=config)
+    shell.enable_gui = lambda gui=None: None  # `%matplotlib inline` needs no GUI here
     shell.user_ns["__name__"] = "__main__"
     return shell
 

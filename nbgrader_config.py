@@ -1,0 +1,40 @@
+"""nbgrader configuration for the tfkit course (the course root is this folder)."""
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+# Kernels inherit nbgrader's environment. TF_CPP_MIN_LOG_LEVEL must be set before
+# TensorFlow is imported, or its C++ log lines land on stderr, and nbgrader gives 0
+# to a test cell with any stderr output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+c.CourseDirectory.course_id = "tfkit"
+c.CourseDirectory.root = here
+# nbgrader 0.9 has no `db_assignments` option any more (it warns and ignores it):
+# generate_assignment adds the assignment to the gradebook itself.
+# generate_solution writes here (nbgrader's default is "solution").
+c.CourseDirectory.solution_directory = "solutions"
+
+# One kernel for every step, the one `make env` installs into the environment.
+c.Execute.kernel_name = "python3"
+# Importing TensorFlow takes ~4 s and the demonstration cells a few more: the 30 s
+# default is tight on a loaded grading server, but an endless loop should still not
+# hold a submission for minutes.
+c.Execute.timeout = 120
+# Some TensorFlow lines reach stderr whatever the log level (absl's start-up notice,
+# oneDNN and CUDA probing). Drop exactly those, so they cannot zero a test cell;
+# any other stderr output still counts as nbgrader intends.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (r"(WARNING: All log messages before absl::InitializeLog|"
+                           r"^[IWE]\d{4} [\d:. ]+\S+\.cc:\d+\]|To enable the following instructions)")
+# A student who deletes a graded cell gets it back from the gradebook instead of
+# silently losing those points from the maximum.
+c.OverwriteCells.add_missing_cells = True
+# Feedback must not show hidden tests' code (nbgrader copies it there by default).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]
