@@ -41,10 +41,25 @@ class Limits:
 
     memory_mb: int = 2048  # address space on top of what TensorFlow maps at start
     output_chars: int = 20_000  # what is kept of the student's printing, per reply
-    cell_seconds: float = 30.0  # for each top-level cell
+    cell_seconds: float = 15.0  # for each top-level cell (definitions; demos are skipped)
     time_scale: float = 1.0  # multiplies every exercise's own limit
     file_mb: int = 64
-    hide: tuple = field(default_factory=tuple)  # folders student code must not see
+    hide: tuple = field(default_factory=lambda: standard_hidden())  # folders student code must not see
+
+
+def standard_hidden() -> tuple:
+    """Folders no submission may see: this package (the reference lives there), the
+    course root (source/, solutions/, the gradebook, other students' work), the
+    current folder and the grader's home."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    folders = {package, os.getcwd(), os.path.expanduser("~")}
+    here = os.getcwd()
+    while here != os.path.dirname(here):
+        if os.path.isfile(os.path.join(here, "nbgrader_config.py")):
+            folders.add(here)
+            break
+        here = os.path.dirname(here)
+    return tuple(sorted(folders))
 
 
 class Timeout(Exception):
@@ -85,6 +100,8 @@ def _hide_folders(libc, hide, keep):
     shared = [(f, "mode=1777,size=512m") for f in ("/tmp", "/var/tmp") if os.path.isdir(f)]
     private = [(f, "mode=755,size=1m") for f in hide if os.path.isdir(f)]
     for folder, options in sorted(shared + private, key=lambda item: len(item[0])):
+        if not os.path.isdir(folder):  # inside a folder already replaced: gone already
+            continue
         _mount(libc, "tmpfs", folder, "tmpfs", 0, options)
         for kept in keep:
             if _inside(kept, folder) and kept != folder:
@@ -166,7 +183,8 @@ def _forkserver():
         if _context is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(["autograder._preload"])
+            # "__main__" first: children then skip re-importing the main script one by one.
+            _context.set_forkserver_preload(["__main__", "autograder._preload"])
         return _context
 
 

@@ -1,0 +1,152 @@
+"""The corpus of student-like answers the autograder is tested against.
+
+``tests/mutants/<exercise>/<name>.py`` holds realistic wrong answers and
+``tests/alternatives/<exercise>/<name>.py`` correct answers written differently
+from the reference. Each file replaces the whole solution cell of its exercise (the
+folder name), so it defines the full function or class, using only ``tf``, ``np``,
+``math`` and the other contract names, as a notebook cell would. Its first lines are
+comment directives::
+
+    # mutant: <the realistic student mistake, in one line>
+    # hint: HINT_COLUMN          (mutants only, optional: the hint the feedback must give)
+
+    # alternative: <what differs from the reference>
+
+The rule every snippet is held to: graded with ``autograder.kernel.grade(exercise,
+namespace_with(exercise, source))``, a mutant scores below full points (and its
+feedback contains the text of its hint), an alternative scores full points.
+
+The sample class (``examples/make_sample_class.py``) builds student notebooks from
+these snippets with :func:`replace_solution`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+MUTANTS_DIR = HERE / "mutants"
+ALTERNATIVES_DIR = HERE / "alternatives"
+
+CONTRACT_NAMES = ("predict", "loss", "accuracy", "grad", "train", "MyDense", "MyModel",
+                  "model_loss", "model_grad", "train_with_optimizer", "train_minibatch")
+"""Every name a finished notebook defines, in notebook order."""
+
+_DIRECTIVE = re.compile(r"#\s*(mutant|alternative|hint)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """One answer of the corpus: the source of a whole solution cell."""
+
+    exercise: str  # the nbgrader grade_id of the solution cell it replaces (its folder)
+    name: str  # the file name without .py
+    path: Path
+    source: str  # the file's text, header included
+    description: str  # the `# mutant:` or `# alternative:` line
+    hint_constant: str | None = None  # the `# hint:` line: a HINT_* name of autograder.exercises
+
+    @property
+    def id(self) -> str:
+        """'predict/column': the pytest id."""
+        return f"{self.exercise}/{self.name}"
+
+    @property
+    def body(self) -> str:
+        """The source without its header directives: what a student would have written."""
+        lines = self.source.splitlines(keepends=True)
+        i = 0
+        while i < len(lines) and (_DIRECTIVE.match(lines[i].strip()) or not lines[i].strip()):
+            i += 1
+        return "".join(lines[i:])
+
+    @property
+    def hint_text(self) -> str | None:
+        """The value of the hint constant, or None when the snippet names none."""
+        if self.hint_constant is None:
+            return None
+        from autograder import exercises
+        return getattr(exercises, self.hint_constant)
+
+
+def _parse(path: Path, kind: str) -> Snippet:
+    source = path.read_text(encoding="utf-8")
+    found: dict[str, str] = {}
+    for line in source.splitlines():
+        match = _DIRECTIVE.match(line.strip())
+        if not match:
+            if line.strip():
+                break  # the header ends at the first line that is not a directive
+            continue
+        found[match.group(1)] = match.group(2)
+    if kind not in found:
+        raise ValueError(f"{path}: the first lines must include a `# {kind}: ...` directive")
+    if kind == "alternative" and "hint" in found:
+        raise ValueError(f"{path}: an alternative earns full marks, it has no `# hint:`")
+    return Snippet(path.parent.name, path.stem, path, source, found[kind], found.get("hint"))
+
+
+def _load(root: Path, kind: str) -> list[Snippet]:
+    return [_parse(path, kind) for path in sorted(root.glob("*/*.py"))]
+
+
+def mutants() -> list[Snippet]:
+    """Every wrong answer of ``tests/mutants``, sorted by exercise folder then name."""
+    return _load(MUTANTS_DIR, "mutant")
+
+
+def alternatives() -> list[Snippet]:
+    """Every correct, differently written answer of ``tests/alternatives``."""
+    return _load(ALTERNATIVES_DIR, "alternative")
+
+
+def snippet(kind: str, snippet_id: str) -> Snippet:
+    """One snippet by id, e.g. ``snippet("mutant", "predict/column")``."""
+    pool = {"mutant": mutants, "alternative": alternatives}[kind]()
+    for item in pool:
+        if item.id == snippet_id:
+            return item
+    raise KeyError(f"no {kind} {snippet_id!r}")
+
+
+def solution_cells(notebook) -> dict:
+    """The solution cells of a notebook by nbgrader grade_id."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def replace_solution(notebook, exercise: str, source: str):
+    """A deep copy of ``notebook`` whose solution cell with grade_id ``exercise`` holds
+    ``source``; everything else (metadata, checksums, other cells) is unchanged.
+    Raises KeyError when the notebook has no such solution cell."""
+    copied = copy.deepcopy(notebook)
+    if not isinstance(copied, nbformat.NotebookNode):
+        copied = nbformat.from_dict(copied)
+    cells = solution_cells(copied)
+    if exercise not in cells:
+        raise KeyError(f"the notebook has no solution cell with grade_id {exercise!r}")
+    cells[exercise].source = source
+    return copied
+
+
+def namespace_with(exercise: str, source: str) -> dict:
+    """A fresh notebook-like namespace: the setup imports, the reference definition of
+    every contract name except the one ``exercise`` defines, then ``source`` executed
+    in it (as cell ``<cell exercise>``)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from autograder import reference
+    from autograder.exercises import EXERCISES
+
+    own = EXERCISES[exercise].defines
+    namespace = {"__name__": "__main__", "os": os, "math": math, "np": np, "tf": tf}
+    namespace.update({name: getattr(reference, name) for name in CONTRACT_NAMES if name != own})
+    exec(compile(source, f"<cell {exercise}>", "exec"), namespace)  # noqa: S102 - test corpus
+    return namespace
