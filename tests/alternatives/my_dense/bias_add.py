@@ -1,0 +1,15 @@
+# alternative: tf.nn.bias_add in call and a get_config for serialisation
+class MyDense(tf.keras.layers.Layer):
+    def __init__(self, num_outputs, **kwargs):
+        super().__init__(**kwargs)
+        self.num_outputs = num_outputs
+
+    def build(self, input_shape):
+        self.W = self.add_weight(name="W", shape=(input_shape[-1], self.num_outputs))
+        self.b = self.add_weight(name="b", shape=(self.num_outputs,), initializer="zeros")
+
+    def call(self, inputs):
+        return tf.nn.bias_add(tf.matmul(inputs, self.W), self.b)
+
+    def get_config(self):
+        return {**super().get_config(), "num_outputs": self.num_outputs}

@@ -1,0 +1,77 @@
+"""Shared paths and helpers for the kit's own tests."""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "tf_from_scratch"
+SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SAMPLE_CLASS = ROOT / "examples" / "sample_class"
+SUBMITTED = SAMPLE_CLASS / "submitted"
+FULL_MARKS = SUBMITTED / "full_marks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+BIN = Path(sys.executable).parent
+
+
+def read(path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def grade_id(cell) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def with_cell(notebook, source: str, after: str | None = None, replace: str | None = None):
+    """A copy of ``notebook`` with a code cell added (after the cell ``after``, or at
+    the end) or the cell ``replace`` given new source."""
+    notebook = copy.deepcopy(notebook)
+    if replace is not None:
+        matches = [c for c in notebook.cells if grade_id(c) == replace]
+        assert matches, f"no cell {replace}"
+        matches[0].source = source
+        return notebook
+    cell = nbformat.v4.new_code_cell(source)
+    index = len(notebook.cells)
+    if after is not None:
+        index = 1 + next(i for i, c in enumerate(notebook.cells) if grade_id(c) == after)
+    notebook.cells.insert(index, cell)
+    return notebook
+
+
+def write_student(folder: Path, student: str, notebook) -> Path:
+    """Write a notebook into nbgrader's submitted/<student>/<assignment>/ layout."""
+    path = folder / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def run(*args, cwd=ROOT, timeout=900, check=True, env=None) -> subprocess.CompletedProcess:
+    """Run a command of the environment (tfgrade, nbgrader, pytest) with its bin/ on PATH."""
+    full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} exited {done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def full_marks():
+    return read(FULL_MARKS)
+
+
+@pytest.fixture(scope="session")
+def release():
+    return read(RELEASE)

@@ -1,0 +1,4 @@
+# mutant: compares the probabilities with the targets without thresholding
+def accuracy(W, b, inputs, targets):
+    preds = predict(W, b, inputs).numpy()
+    return float(np.mean(preds == targets.numpy()))

@@ -1,0 +1,7 @@
+# mutant: returns the gradients in the order (db, dW)
+def grad(W, b, inputs, targets):
+    with tf.GradientTape() as tape:
+        tape.watch([W, b])
+        loss_value = loss(W, b, inputs, targets)
+    dW, db = tape.gradient(loss_value, [W, b])
+    return loss_value, (db, dW)

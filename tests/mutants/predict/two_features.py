@@ -1,0 +1,4 @@
+# mutant: hard-codes two input features (the notebook's blobs are 2-D)
+def predict(W, b, inputs):
+    logits = inputs[:, 0] * W[0, 0] + inputs[:, 1] * W[1, 0] + b
+    return tf.sigmoid(logits)

@@ -1,0 +1,14 @@
+# mutant: drops the last, smaller batch (drop_remainder=True)
+# hint: HINT_DROPPED_BATCH
+def train_minibatch(model, optimizer, inputs, targets, batch_size, epochs, seed):
+    n = int(inputs.shape[0])
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(n, seed=seed).batch(batch_size, drop_remainder=True)
+    epoch_losses = []
+    for _ in range(epochs):
+        batch_losses = []
+        for x_batch, y_batch in dataset:
+            loss_value, grads = model_grad(model, x_batch, y_batch)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            batch_losses.append(float(loss_value))
+        epoch_losses.append(float(np.mean(batch_losses)))
+    return epoch_losses

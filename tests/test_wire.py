@@ -1,0 +1,36 @@
+"""Only plain data crosses the sandbox boundary."""
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from autograder import wire
+
+
+def test_round_trip_of_nested_data():
+    data = {"a": [np.arange(6, dtype=np.float32).reshape(2, 3), None, 1.5, "x", True]}
+    back = wire.loads(wire.dumps(data))
+    np.testing.assert_array_equal(back["a"][0], data["a"][0])
+    assert back["a"][0].dtype == np.float32 and back["a"][1:] == [None, 1.5, "x", True]
+
+
+def test_object_arrays_and_objects_are_not_sent():
+    assert wire.loads(wire.dumps(np.array([object()]))) == {"__repr__": "array of dtype object"}
+    assert wire.loads(wire.dumps(object())) == {"__repr__": "object"}
+
+
+@pytest.mark.parametrize("raw", [
+    b"not json",
+    json.dumps({"__ndarray__": ["object", [1], base64.b64encode(b"x").decode()]}).encode(),
+    json.dumps({"__ndarray__": ["float64", [4], "!!!"]}).encode(),
+])
+def test_malformed_messages_are_refused(raw):
+    with pytest.raises(wire.WireError):
+        wire.loads(raw)
+
+
+def test_to_plain_turns_tensors_into_arrays():
+    import tensorflow as tf
+    plain = wire.to_plain((tf.ones([2]), tf.Variable(3.0), [np.float64(1.0)]))
+    assert isinstance(plain[0], np.ndarray) and float(plain[1]) == 3.0
