@@ -33,13 +33,63 @@ def nbgrader(root: Path, *args: str) -> None:
 
 
 def strip_outputs(folder: Path) -> None:
-    """Remove outputs and execution counts from every notebook under ``folder``."""
+    """Remove outputs, execution counts and timings from every notebook under ``folder``."""
     for path in folder.rglob("*.ipynb"):
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
+            cell.metadata.pop("execution", None)
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(notebook, path)
+
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def _marked_lines(notebook, begin: str, end: str) -> set:
+    """Non-trivial lines between two markers in any cell of the notebook."""
+    lines, inside = set(), False
+    for cell in notebook.cells:
+        for line in cell.source.splitlines():
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside and len(line.strip()) > 12 and not line.strip().startswith("#"):
+                lines.add(line.strip())
+    return lines
+
+
+def leaks(release, source) -> list:
+    """What the release gives away or carries that it should not: markers, lines of
+    solution code or hidden tests, unstubbed solution cells, outputs."""
+    found = []
+    secret = (_marked_lines(source, "BEGIN SOLUTION", "END SOLUTION")
+              | _marked_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
+    for index, cell in enumerate(release.cells):
+        name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+        found += [f"{name}: marker {m!r}" for m in MARKERS if m in cell.source]
+        found += [f"{name}: solution or hidden-test line {line!r}"
+                  for line in cell.source.splitlines() if line.strip() in secret]
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code" \
+                and "NotImplementedError" not in cell.source:
+            found.append(f"{name}: solution cell without a stub")
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
+            found.append(f"{name}: has outputs or an execution count")
+    return found
+
+
+def differences(expected, actual) -> list:
+    """Cells that differ between two notebooks (type, source, metadata), by position."""
+    found = []
+    if len(expected.cells) != len(actual.cells):
+        found.append(f"{len(actual.cells)} cells instead of {len(expected.cells)}")
+    for index, (want, got) in enumerate(zip(expected.cells, actual.cells)):
+        name = want.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+        for part in ("cell_type", "source", "metadata"):
+            if want.get(part) != got.get(part):
+                found.append(f"{name}: {part} differs")
+    return found
 
 
 def build(root: Path) -> None:
