@@ -27,7 +27,7 @@ c.Execute.timeout = 120
 # oneDNN and CUDA probing). Drop exactly those, so they cannot zero a test cell;
 # any other stderr output still counts as nbgrader intends.
 c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = (r"(WARNING: All log messages before absl::InitializeLog|"
+c.IgnorePattern.pattern = (r"(?m)(WARNING: All log messages before absl::InitializeLog|"
                            r"^[IWE]\d{4} [\d:. ]+\S+\.cc:\d+\]|To enable the following instructions)")
 # A student who deletes a graded cell gets it back from the gradebook instead of
 # silently losing those points from the maximum.

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from .compare import Check, Mistake, equals, shape_is, values_close, within
+from .compare import Check, Mistake, close, equals, shape_is, show, values_close, within
 
 DEFAULT_SEED = 20211
 """The seed used when none is given; the nbgrader hidden tests use it too, so both
@@ -110,11 +110,14 @@ HINT_DROPPED_BATCH = ("The last, smaller batch was skipped: model.fit makes ceil
 HINT_NO_BATCHES = "One step per epoch: iterate over the mini-batches, one update per batch."
 HINT_SEED = ("Two runs with the same seed gave different losses: pass the seed to the shuffle "
              "(Dataset.shuffle(..., seed=seed)).")
+HINT_NO_SHUFFLE = ("Two different seeds gave the same losses: the batches are not shuffled (or the "
+                   "seed is ignored). Shuffle the examples with the given seed.")
 HINT_EPOCH_MEAN = "Each epoch's value should be the mean of that epoch's batch losses."
 
 COMMON_ERROR_HINTS = (
     (r"NotImplementedError", HINT_NOT_DONE),
-    (r"name must be passed as a keyword argument", HINT_ADD_WEIGHT),
+    (r"name`? must be passed as a keyword argument", HINT_ADD_WEIGHT),
+    (r"has no attribute '_id'", HINT_NONE_GRAD),  # NumPy values handed to tape.gradient
     (r"not tf\.Tensor or tf\.Variable", HINT_WATCH_KERAS),
 )
 
@@ -265,8 +268,7 @@ def _accuracy_cases(rng):
 
 
 def _accuracy_probe(ns, case):
-    value = ns["accuracy"](*_tensors(case, "W", "b", "inputs", "targets"))
-    return {"out": value, "is_float": isinstance(value, float)}
+    return {"out": ns["accuracy"](*_tensors(case, "W", "b", "inputs", "targets"))}
 
 
 @expected
@@ -279,8 +281,8 @@ def _accuracy_check(case, out):
     want = _accuracy_expected(case)
     n = case["inputs"].shape[0]
     mistakes = [Mistake(HINT_COUNT, want * n, atol=1e-6), Mistake(HINT_INVERTED, 1 - want, atol=1e-6)]
-    return [equals(f"accuracy returns a Python float for {case['label']}", out["is_float"], True,
-                   HINT_FLOAT),
+    return [equals(f"accuracy returns a Python float for {case['label']}",
+                   isinstance(out["out"], float), True, HINT_FLOAT),
             values_close(f"value of accuracy(W, b, inputs, targets) for {case['label']}",
                          out["out"], want, rtol=0, atol=1e-6, mistakes=mistakes, weight=2)]
 
@@ -368,30 +370,53 @@ def _train_check(case, out):
 
 # --- my_dense ---
 
+def _layer_case(rng, n, d, k, label):
+    """Inputs, plus weights the grader chooses and the probe assigns to the layer, so
+    the expected output is the grader's own computation, not a value reported back."""
+    return {"inputs": _f32(rng.normal(0, 1, (n, d))), "units": k,
+            "W_set": _f32(rng.normal(0, 1, (d, k))), "b_set": _f32(rng.normal(0, 1, (k,))),
+            "label": label}
+
+
 def _dense_cases(rng):
-    return [{"inputs": _f32(rng.normal(0, 1, (n, d))), "units": k,
-             "label": f"MyDense({k}) on inputs of shape ({n}, {d})"}
+    return [_layer_case(rng, n, d, k, f"MyDense({k}) on inputs of shape ({n}, {d})")
             for n, d, k in [(5, 2, 1), (8, 3, 1), (4, 5, 3)]]
+
+
+def _shape_of(variable):
+    return None if variable is None else [int(x) for x in variable.shape]
+
+
+def _with_weights(layer, case, call):
+    """Assign the grader's weights to layer.W and layer.b (when they have the contract's
+    shapes), then call again. Returns the second output, or None."""
+    W, b = getattr(layer, "W", None), getattr(layer, "b", None)
+    if _shape_of(W) != list(case["W_set"].shape) or _shape_of(b) != list(case["b_set"].shape):
+        return None
+    W.assign(case["W_set"])
+    b.assign(case["b_set"])
+    return call()
 
 
 def _dense_probe(ns, case):
     layer = ns["MyDense"](case["units"])
     before = len(layer.weights)
-    out = layer(tf.constant(case["inputs"]))
-    return {"before": before, "out": out, "W": getattr(layer, "W", None),
-            "b": getattr(layer, "b", None), "trainable": len(layer.trainable_variables)}
+    X = tf.constant(case["inputs"])
+    first = layer(X)
+    return {"before": before, "first": first, "out": _with_weights(layer, case, lambda: layer(X)),
+            "W_shape": _shape_of(getattr(layer, "W", None)),
+            "b_shape": _shape_of(getattr(layer, "b", None)),
+            "trainable": len(layer.trainable_variables)}
 
 
-def _affine_checks(label, case, out, units, activation_hint):
-    """The output equals inputs @ W + b computed with the layer's own weights."""
-    X, W, b = case["inputs"], out["W"], out["b"]
-    if not isinstance(W, np.ndarray) or not isinstance(b, np.ndarray):
-        return [Check(label, False, "the layer has no numeric attributes W and b", HINT_NO_ATTRS, 2)]
-    try:
-        want = X @ W + b
-    except ValueError:
-        return [Check(label, False, f"cannot form inputs @ W + b with W of shape {W.shape} and b "
-                      f"of shape {b.shape}", "", 2)]
+def _affine_checks(label, case, out, activation_hint):
+    """With the grader's weights in place, the output equals inputs @ W + b."""
+    X, W, b = case["inputs"], case["W_set"], case["b_set"]
+    want = X @ W + b
+    if out["out"] is None:
+        return [Check(label, False, f"could not set the weights: expected attributes W of shape "
+                      f"{W.shape} and b of shape {b.shape}, found W {out['W_shape']} and b "
+                      f"{out['b_shape']}", HINT_NO_ATTRS, 2)]
     return [values_close(label, out["out"], want, rtol=1e-4, atol=1e-5, weight=2,
                          mistakes=[Mistake(HINT_NO_BIAS, X @ W),
                                    Mistake(activation_hint, _sigmoid(want))])]
@@ -402,26 +427,29 @@ def _dense_check(case, out):
     k, where = case["units"], case["label"]
     return [
         equals(f"no weights before the first call ({where})", out["before"], 0, HINT_INIT),
-        shape_is(f"shape of layer.W ({where})", out["W"], (d, k), HINT_NO_ATTRS if out["W"] is None else ""),
-        shape_is(f"shape of layer.b ({where})", out["b"], (k,), HINT_NO_ATTRS if out["b"] is None else ""),
+        equals(f"shape of layer.W ({where})", out["W_shape"], [d, k], HINT_NO_ATTRS),
+        equals(f"shape of layer.b ({where})", out["b_shape"], [k], HINT_NO_ATTRS),
         equals(f"two trainable variables ({where})", out["trainable"], 2),
-        shape_is(f"shape of the layer's output ({where})", out["out"], (n, k)),
-    ] + _affine_checks(f"output equals inputs @ W + b ({where})", case, out, k, HINT_ACTIVATION)
+        shape_is(f"shape of the layer's output ({where})", out["first"], (n, k)),
+    ] + _affine_checks(f"output equals inputs @ W + b ({where})", case, out, HINT_ACTIVATION)
 
 
 # --- my_model ---
 
 def _model_cases(rng):
-    return [{"inputs": _f32(rng.normal(0, 1, (n, 2))), "label": f"inputs of shape ({n}, 2)"}
-            for n in (6, 20)]
+    return [_layer_case(rng, n, 2, 1, f"inputs of shape ({n}, 2)") for n in (6, 20)]
 
 
 def _model_probe(ns, case):
     model = ns["MyModel"]()
-    out = model(tf.constant(case["inputs"]))
+    X = tf.constant(case["inputs"])
+    first = model(X)
     dense = getattr(model, "dense", None)
-    return {"out": out, "is_mydense": isinstance(dense, ns["MyDense"]),
-            "W": getattr(dense, "W", None), "b": getattr(dense, "b", None),
+    is_mydense = isinstance(dense, ns["MyDense"])
+    return {"first": first, "is_mydense": is_mydense,
+            "out": _with_weights(dense, case, lambda: model(X)) if is_mydense else None,
+            "W_shape": _shape_of(getattr(dense, "W", None)),
+            "b_shape": _shape_of(getattr(dense, "b", None)),
             "trainable": len(model.trainable_variables)}
 
 
@@ -430,9 +458,9 @@ def _model_check(case, out):
     return [
         equals(f"model.dense is a MyDense ({where})", out["is_mydense"], True, HINT_DENSE_ATTR),
         equals(f"two trainable variables ({where})", out["trainable"], 2),
-        shape_is(f"shape of the model's output ({where})", out["out"], (n, 1),
-                 "Return the layer's output (n, 1) as it is." if np.size(out["out"]) == n else ""),
-    ] + _affine_checks(f"the model returns logits inputs @ W + b ({where})", case, out, 1, HINT_PROBS)
+        shape_is(f"shape of the model's output ({where})", out["first"], (n, 1),
+                 "Return the layer's output (n, 1) as it is." if np.size(out["first"]) == n else ""),
+    ] + _affine_checks(f"the model returns logits inputs @ W + b ({where})", case, out, HINT_PROBS)
 
 
 # --- model_loss ---
@@ -551,10 +579,11 @@ def _optimizer_check(case, out):
 # --- train_minibatch ---
 
 def _minibatch_cases(rng):
-    # With rate 0 the weights never move, so each epoch's mean loss does not depend on
-    # the shuffle order: an exact check. The second case trains for real.
-    return [_blob_case(rng, 250, 2, w_scale=0.7, rate=0.0, batch_size=64, epochs=3, seed=7),
-            _blob_case(rng, 200, 3, w_scale=0.5, rate=0.2, batch_size=50, epochs=4, seed=11)]
+    # With rate 0 and equal batches, each epoch's mean batch loss is the full-batch loss
+    # whatever the order: an exact check. The second case trains for real, with a last
+    # batch smaller than the others.
+    return [_blob_case(rng, 256, 2, w_scale=0.7, rate=0.0, batch_size=64, epochs=3, seed=7),
+            _blob_case(rng, 250, 3, w_scale=0.5, rate=0.2, batch_size=64, epochs=3, seed=11)]
 
 
 def _minibatch_run(ns, case):
@@ -567,8 +596,11 @@ def _minibatch_run(ns, case):
 
 def _minibatch_probe(ns, case):
     losses, (W, b), iterations = _minibatch_run(ns, case)
-    again, _, _ = _minibatch_run(ns, case) if case["rate"] else (losses, None, None)
-    return {"losses": losses, "again": again, "W": W, "b": b, "iterations": iterations}
+    out = {"losses": losses, "W": W, "b": b, "iterations": iterations}
+    if case["rate"]:
+        out["again"] = _minibatch_run(ns, case)[0]
+        out["other_seed"] = _minibatch_run(ns, {**case, "seed": case["seed"] + 1})[0]
+    return out
 
 
 def _full_batch_loss(W, b, case):
@@ -578,13 +610,13 @@ def _full_batch_loss(W, b, case):
 
 @expected
 def _minibatch_expected(case):
-    """The reference epoch losses and its full-batch loss after training."""
+    """The full-batch loss after the reference's training, and before any."""
     from . import reference
     model = keras_model(case["W"], case["b"])
     optimizer = tf.keras.optimizers.SGD(learning_rate=case["rate"])
-    losses = reference.train_minibatch(model, optimizer, *_tensors(case, "inputs", "targets"),
-                                       case["batch_size"], case["epochs"], case["seed"])
-    return losses, _full_batch_loss(*_weights(model), case), _full_batch_loss(case["W"], case["b"], case)
+    reference.train_minibatch(model, optimizer, *_tensors(case, "inputs", "targets"),
+                              case["batch_size"], case["epochs"], case["seed"])
+    return _full_batch_loss(*_weights(model), case), _full_batch_loss(case["W"], case["b"], case)
 
 
 def _minibatch_check(case, out):
@@ -599,23 +631,23 @@ def _minibatch_check(case, out):
         equals(f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})", iterations,
                epochs * per_epoch, step_hint),
     ]
-    reference_losses, want_final, initial = _minibatch_expected(case)
+    want_final, initial = _minibatch_expected(case)
     if case["rate"] == 0:
-        unweighted = reference_losses
-        weighted = [initial] * epochs
-        sums = [u * per_epoch for u in unweighted]
         label = f"each epoch's mean batch loss, with a learning rate of 0 ({where})"
-        check = values_close(label, out["losses"], unweighted, rtol=1e-3, atol=1e-5,
-                             mistakes=[Mistake(HINT_EPOCH_MEAN, sums)], weight=2)
-        if not check.passed and values_close(label, out["losses"], weighted, rtol=1e-3, atol=1e-5).passed:
-            check = Check(label, True, weight=2)  # a sample-weighted mean, as model.fit reports, is fine
-        return checks + [check]
+        return checks + [values_close(label, out["losses"], [initial] * epochs, rtol=1e-3, atol=1e-5,
+                                      mistakes=[Mistake(HINT_EPOCH_MEAN, [initial * per_epoch] * epochs)],
+                                      weight=2)]
     got_final = _full_batch_loss(out["W"], out["b"], case) if out["W"] is not None else float("nan")
     first = out["losses"][0] if out["losses"] else float("nan")
+    same = close(out["again"], out["losses"], rtol=1e-6, atol=1e-7)
+    shuffled = not close(out["other_seed"], out["losses"], rtol=1e-6, atol=1e-7)
     return checks + [
-        values_close(f"the same seed gives the same losses ({where})", out["again"], out["losses"],
-                     rtol=1e-6, atol=1e-7, mistakes=[], weight=1) if len(out["again"]) == len(out["losses"])
-        else Check(f"the same seed gives the same losses ({where})", False, "", HINT_SEED),
+        Check(f"the same seed gives the same losses ({where})", same,
+              "" if same else f"first run {show(out['losses'])}, second run {show(out['again'])}",
+              "" if same else HINT_SEED),
+        Check(f"another seed gives other losses ({where})", shuffled,
+              "" if shuffled else f"seed {case['seed']} and seed {case['seed'] + 1} both gave "
+              f"{show(out['losses'])}", "" if shuffled else HINT_NO_SHUFFLE),
         within(f"full-batch loss after training ({where})", got_final,
                want_final - max(0.02, 0.05 * want_final), want_final + max(0.02, 0.05 * want_final),
                mistakes=[], weight=2),

@@ -1,0 +1,173 @@
+"""Build the bundled sample class: student submissions in nbgrader's layout.
+
+Every notebook starts from the RELEASED notebook (release/tf_from_scratch/), so it
+keeps all of nbgrader's metadata (grade ids, checksums, locked cells); only the
+solution cells' sources change:
+
+- ``full_marks``: every solution cell filled with the instructor's solution
+  (solutions/tf_from_scratch/), without the ``### BEGIN/END SOLUTION`` marker lines
+  that students never see;
+- ``untouched``: the release as it is (every exercise still raises NotImplementedError);
+- one student per realistic mistake: the full solution with one or two exercises
+  replaced by mutants of the test corpus (tests/mutants/<exercise>/<name>.py, header
+  comments dropped), see ``MISTAKES`` below.
+
+Writes::
+
+    examples/sample_class/submitted/<student>/tf_from_scratch/tf_from_scratch.ipynb
+    examples/sample_class/expected.json   # per student: the exercises expected to lose points
+
+Usage (from the repository root, in the kit's environment)::
+
+    python examples/make_sample_class.py           # (re)write the notebooks and expected.json
+    python examples/make_sample_class.py --check   # ... then grade each one in-process
+
+``--check`` runs each notebook's setup and solution cells in a fresh namespace, grades
+every exercise with ``autograder.kernel.grade`` and fails unless ``full_marks`` earns
+every point, ``untouched`` none, and each other student loses points on exactly the
+exercises listed in expected.json. Regenerate after changing the release or the corpus.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "tf_from_scratch"
+RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+OUT = ROOT / "examples" / "sample_class"
+
+MISTAKES = {
+    # student id: {exercise: mutant of tests/mutants/<exercise>/}
+    "column_predict": {"predict": "column"},
+    "sum_loss": {"loss": "sum"},
+    "numpy_in_tape": {"grad": "numpy_in_tape"},
+    "ascent_train": {"train": "ascent"},
+    "init_weights": {"my_dense": "init_weights"},
+    "logits_confusion": {"my_model": "sigmoid", "model_loss": "not_from_logits"},
+    "unused_optimizer": {"train_with_optimizer": "unused_optimizer"},
+    "float_and_batches": {"accuracy": "tensor", "train_minibatch": "drop_remainder"},
+}
+
+
+def _load_corpus():
+    """tests/corpus.py, loaded by path (tests/ is not a package)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # for `autograder`
+    spec = importlib.util.spec_from_file_location("tfkit_test_corpus", ROOT / "tests" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus = _load_corpus()
+
+
+def without_markers(source: str) -> str:
+    """The solution as a student would hand it in: no BEGIN/END SOLUTION lines."""
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return "\n".join(line for line in source.split("\n") if line.strip() not in markers)
+
+
+def solved(release, solution):
+    """The release with every solution cell filled from the solutions notebook."""
+    notebook = release
+    for exercise, cell in corpus.solution_cells(solution).items():
+        notebook = corpus.replace_solution(notebook, exercise, without_markers(cell.source))
+    return notebook
+
+
+def build() -> dict:
+    """Every student's notebook by id, and what each is expected to lose."""
+    release = nbformat.read(str(RELEASE), as_version=4)
+    solution = nbformat.read(str(SOLUTION), as_version=4)
+    exercises = list(corpus.solution_cells(release))
+    full = solved(release, solution)
+    students = {"full_marks": (full, []), "untouched": (release, exercises)}
+    for student, mistakes in MISTAKES.items():
+        notebook = full
+        for exercise, name in mistakes.items():
+            notebook = corpus.replace_solution(notebook, exercise,
+                                               corpus.snippet("mutant", f"{exercise}/{name}").body)
+        students[student] = (notebook, [e for e in exercises if e in mistakes])
+    return students
+
+
+def write(students: dict, out: Path = OUT) -> None:
+    for student, (notebook, _) in students.items():
+        path = out / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, str(path))
+    expected = {student: losing for student, (_, losing) in students.items()}
+    (out / "expected.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
+
+
+def grade_notebook(notebook) -> dict:
+    """{exercise: (score, max_score)} of one notebook, graded in this process: its setup
+    and solution cells run in a fresh namespace, then kernel.grade on each exercise."""
+    from autograder.exercises import EXERCISES
+    from autograder.kernel import grade
+    namespace = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in notebook.cells:
+            meta = cell.metadata
+            if cell.cell_type == "code" and (meta.get("tfkit", {}).get("role") == "setup"
+                                             or meta.get("nbgrader", {}).get("solution")):
+                exec(compile(cell.source, f"<cell {meta['nbgrader']['grade_id']}>", "exec"), namespace)  # noqa: S102
+    scores = {}
+    for name, exercise in EXERCISES.items():
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                result = grade(name, namespace)
+            except AssertionError:
+                result = 0.0
+        scores[name] = (exercise.points if result is None else float(result), exercise.points)
+    return scores
+
+
+def check(students: dict) -> list:
+    """Grade every student; returns the problems found (empty when all is as expected)."""
+    problems = []
+    for student, (notebook, losing) in students.items():
+        scores = grade_notebook(notebook)
+        lost = [name for name, (score, points) in scores.items() if score < points]
+        total = sum(score for score, _ in scores.values())
+        print(f"{student:20s} {total:6.2f} / 100   loses: {', '.join(lost) or '-'}")
+        if student == "full_marks" and total != 100:
+            problems.append(f"full_marks earns {total}, not 100")
+        if student == "untouched" and total != 0:
+            problems.append(f"untouched earns {total}, not 0")
+        if sorted(lost) != sorted(losing):
+            problems.append(f"{student} loses points on {lost}, expected {losing}")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="grade every notebook in-process afterwards")
+    parser.add_argument("--out", type=Path, default=OUT, help="the sample class folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    students = build()
+    write(students, args.out)
+    print(f"wrote {len(students)} submissions to {args.out / 'submitted'}")
+    if args.check:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        problems = check(students)
+        for problem in problems:
+            print("PROBLEM:", problem)
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

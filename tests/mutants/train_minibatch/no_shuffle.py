@@ -1,0 +1,13 @@
+# mutant: never shuffles the data
+# hint: HINT_NO_SHUFFLE
+def train_minibatch(model, optimizer, inputs, targets, batch_size, epochs, seed):
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(batch_size)
+    epoch_losses = []
+    for _ in range(epochs):
+        batch_losses = []
+        for x_batch, y_batch in dataset:
+            loss_value, grads = model_grad(model, x_batch, y_batch)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            batch_losses.append(float(loss_value))
+        epoch_losses.append(float(np.mean(batch_losses)))
+    return epoch_losses

@@ -1,0 +1,96 @@
+"""The mutant and alternative corpus, graded in-process by ``autograder.kernel.grade``.
+
+Each snippet replaces one exercise's solution cell in a namespace that otherwise holds
+the reference definitions (``corpus.namespace_with``). A mutant must lose points on its
+exercise and its feedback must carry the hint its header names; an alternative must
+keep full points. The whole file runs in about ten seconds.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402
+
+from autograder import exercises  # noqa: E402
+from autograder.exercises import EXERCISES  # noqa: E402
+from autograder.kernel import grade  # noqa: E402
+
+MUTANTS = corpus.mutants()
+ALTERNATIVES = corpus.alternatives()
+HINT_NAMES = {name for name in dir(exercises) if name.startswith("HINT_")}
+
+
+def graded(snippet, capsys):
+    """(score, feedback) of one snippet: the points earned and what was printed."""
+    namespace = corpus.namespace_with(snippet.exercise, snippet.source)
+    capsys.readouterr()
+    try:
+        result = grade(snippet.exercise, namespace)
+    except AssertionError:
+        result = 0.0
+    feedback = capsys.readouterr().out
+    points = EXERCISES[snippet.exercise].points
+    return (points if result is None else float(result)), feedback
+
+
+@pytest.mark.parametrize("snippet", MUTANTS, ids=[s.id for s in MUTANTS])
+def test_mutant_loses_points_with_its_hint(snippet, capsys):
+    score, feedback = graded(snippet, capsys)
+    points = EXERCISES[snippet.exercise].points
+    assert score < points, f"{snippet.id} ({snippet.description}) kept full marks:\n{feedback}"
+    if snippet.hint_constant is not None:
+        assert snippet.hint_text in feedback, (
+            f"{snippet.id} ({snippet.description}): the feedback lacks {snippet.hint_constant}:\n{feedback}")
+    defines = EXERCISES[snippet.exercise].defines
+    if defines not in corpus.namespace_with(snippet.exercise, snippet.source):
+        assert f"`{defines}` is not defined" in feedback, feedback
+
+
+@pytest.mark.parametrize("snippet", ALTERNATIVES, ids=[s.id for s in ALTERNATIVES])
+def test_alternative_keeps_full_points(snippet, capsys):
+    score, feedback = graded(snippet, capsys)
+    assert score == EXERCISES[snippet.exercise].points, (
+        f"{snippet.id} ({snippet.description}) is correct but lost points:\n{feedback}")
+
+
+def test_every_exercise_is_covered():
+    for name in EXERCISES:
+        n_mutants = sum(s.exercise == name for s in MUTANTS)
+        n_alternatives = sum(s.exercise == name for s in ALTERNATIVES)
+        assert n_mutants >= 3, f"{name}: {n_mutants} mutants, want at least 3"
+        assert n_alternatives >= 2, f"{name}: {n_alternatives} alternatives, want at least 2"
+    folders = {s.exercise for s in MUTANTS + ALTERNATIVES}
+    assert folders <= set(EXERCISES), f"folders that name no exercise: {folders - set(EXERCISES)}"
+
+
+def test_hints_name_existing_constants():
+    unknown = {s.id: s.hint_constant for s in MUTANTS
+               if s.hint_constant is not None and s.hint_constant not in HINT_NAMES}
+    assert not unknown, f"`# hint:` names no HINT_* constant of autograder.exercises: {unknown}"
+
+
+def test_a_missing_name_is_in_the_corpus():
+    missing = [s for s in MUTANTS
+               if EXERCISES[s.exercise].defines not in corpus.namespace_with(s.exercise, s.source)]
+    assert missing, "the corpus should hold a mutant that defines the wrong name"
+    assert all(s.hint_constant is None for s in missing)
+
+
+def test_replace_solution_changes_one_cell_only(release):
+    source = corpus.snippet("mutant", "predict/column").body
+    changed = corpus.replace_solution(release, "predict", source)
+    assert changed is not release
+    before, after = release.cells, changed.cells
+    assert len(before) == len(after)
+    differing = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert len(differing) == 1
+    cell = after[differing[0]]
+    assert cell.metadata == before[differing[0]].metadata
+    assert cell.metadata.nbgrader.grade_id == "predict" and cell.source == source
+    assert "raise NotImplementedError" in before[differing[0]].source  # the input is untouched
+    with pytest.raises(KeyError):
+        corpus.replace_solution(release, "no_such_exercise", "pass")
