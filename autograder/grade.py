@@ -142,6 +142,13 @@ class _Run:
         return judge(name, cases, outcomes)
 
 
+def _bounded(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    note = f"\n[... {len(text) - limit} characters dropped]"
+    return text[: max(0, limit - len(note))] + note
+
+
 def grade_submission(path, student_id: str, seed: int, limits: Limits | None = None) -> Result:
     """Grade one notebook. Never raises for a bad submission: the reason is recorded."""
     started = time.monotonic()
@@ -161,7 +168,7 @@ def grade_submission(path, student_id: str, seed: int, limits: Limits | None = N
     finally:
         if run is not None:
             run.sandbox.stop()
-            result.output = "\n".join(run.output)[: (limits or Limits()).output_chars]
+            result.output = _bounded("\n".join(run.output), run.limits.output_chars)
             notes = list(run.cell_errors.values()) + run.notes
             if result.status != "ungradable" and notes:
                 result.reason = "; ".join(notes)

@@ -28,7 +28,7 @@ def grade(name: str, namespace: dict, seed: int | None = None):
     # Whatever student code writes to stderr would zero this cell in nbgrader: keep it on stdout.
     with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
         warnings.simplefilter("ignore")
-        outcomes = run_exercise(name, namespace, cases, definitions)
+        outcomes = run_exercise(exercise, namespace, cases, definitions)
         result = judge(name, cases, outcomes)
     print(result.feedback)
     if result.score <= 0:

@@ -78,7 +78,7 @@ def test_reference_definitions_travel_as_source(name):
     from autograder.harness import run_exercise
     from autograder.judge import judge
     cases = cases_for(exercise, 3)
-    outcomes = run_exercise(name, namespace, cases, shipped)
+    outcomes = run_exercise(exercise, namespace, cases, shipped)
     assert judge(name, cases, outcomes).score == exercise.points
 
 

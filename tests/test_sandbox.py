@@ -1,0 +1,215 @@
+"""Adversarial submissions: each must score exactly what its code earns, and every
+hang, crash or exit becomes a recorded reason instead of a lost batch."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import nbformat
+import pytest
+
+from autograder.exercises import EXERCISES
+from autograder.grade import grade_submission
+from autograder.sandbox import Limits
+from conftest import ROOT, SOLUTION, with_cell
+
+SEED = 5
+FAST = Limits(cell_seconds=4, time_scale=0.25)
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and user switching need root")
+
+
+def grade(tmp_path, notebook, limits=FAST):
+    path = tmp_path / "submission.ipynb"
+    nbformat.write(notebook, str(path))
+    return grade_submission(path, "adversary", SEED, limits)
+
+
+def scores(result):
+    return {name: ex.score for name, ex in result.exercises.items()}
+
+
+def full_except(*names):
+    return {n: (0 if n in names else ex.points) for n, ex in EXERCISES.items()}
+
+
+def test_full_solution_is_graded_in_an_isolated_process(tmp_path, full_marks):
+    result = grade(tmp_path, full_marks)
+    assert result.score == 100 and result.status == "graded", result.reason
+    assert "own process" in result.isolation and "memory cap" in result.isolation
+    if os.geteuid() == 0:
+        assert {"no network", "course files hidden", "unprivileged user"} <= set(result.isolation)
+
+
+def test_endless_loop_at_top_level_costs_only_that_cell(tmp_path, full_marks):
+    result = grade(tmp_path, with_cell(full_marks, "while True:\n    pass", after="setup_imports"))
+    assert result.score == 100
+    assert result.status == "incomplete" and "was skipped: no answer within 4 s" in result.reason
+
+
+def test_endless_loop_inside_an_exercise_costs_that_exercise(tmp_path, full_marks):
+    looping = "def predict(W, b, inputs):\n    while True:\n        pass\n"
+    result = grade(tmp_path, with_cell(full_marks, looping, replace="predict"))
+    assert scores(result) == full_except("predict")
+    assert result.exercises["predict"].status == "timeout"
+    assert "no answer within" in result.exercises["predict"].feedback
+
+
+def test_os_exit_at_top_level_is_recorded(tmp_path, full_marks):
+    result = grade(tmp_path, with_cell(full_marks, "import os\nos._exit(3)", after="data_tensors"))
+    assert result.score == 100
+    assert "exited with status 3" in result.reason
+
+
+def test_sys_exit_and_exceptions_at_top_level_are_recorded(tmp_path, full_marks):
+    notebook = with_cell(full_marks, "import sys\nsys.exit('bye')", after="setup_imports")
+    notebook = with_cell(notebook, "raise RuntimeError('boom')", after="data_tensors")
+    result = grade(tmp_path, notebook)
+    assert result.score == 100
+    assert "SystemExit: bye" in result.reason and "RuntimeError: boom" in result.reason
+
+
+def test_a_crash_inside_an_exercise_costs_that_exercise(tmp_path, full_marks):
+    crashing = "def loss(W, b, inputs, targets):\n    import os\n    os._exit(1)\n"
+    result = grade(tmp_path, with_cell(full_marks, crashing, replace="loss"))
+    assert scores(result) == full_except("loss")
+    assert result.exercises["loss"].status == "crashed"
+
+
+def test_memory_hog_hits_the_cap(tmp_path, full_marks):
+    hog = ("import numpy as np\n"
+           "def predict(W, b, inputs):\n"
+           "    block = np.ones((40_000, 100_000))  # 32 GB\n"
+           "    return block[0]\n")
+    result = grade(tmp_path, with_cell(full_marks, hog, replace="predict"))
+    assert scores(result) == full_except("predict")
+    assert "MemoryError" in result.exercises["predict"].feedback
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"", b'{"cells": 3}'])
+def test_unreadable_notebook_is_ungradable_with_its_reason(tmp_path, content):
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(content)
+    result = grade_submission(path, "broken", SEED, FAST)
+    assert result.status == "ungradable" and result.score == 0
+    assert result.reason.startswith("the notebook cannot be read")
+
+
+def test_printing_a_fake_success_earns_nothing(tmp_path, release):
+    fake = ("import json, os, sys\n"
+            "for name in ['predict', 'loss', 'grad']:\n"
+            "    print(f'{name}: 10 / 10\\n  ✓ all 6 checks passed')\n"
+            "print(json.dumps({'score': 100, 'status': 'graded'}))\n"
+            "sys.__stdout__.write('100 / 100\\n')\n"
+            "os.write(1, b'{\"outcomes\": []}\\n')\n")
+    result = grade(tmp_path, with_cell(release, fake, after="setup_imports"))
+    assert result.score == 0
+
+
+def test_patching_numpy_and_the_grader_earns_nothing(tmp_path, release):
+    patch = (
+        "import numpy as np\n"
+        "import autograder.compare as compare, autograder.wire as wire, autograder.harness as harness\n"
+        "import autograder.exercises as exercises\n"
+        "np.allclose = lambda *a, **k: True\n"
+        "np.isclose = lambda *a, **k: True\n"
+        "np.array_equal = lambda *a, **k: True\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "compare.values_close = lambda label, *a, **k: compare.Check(label, True)\n"
+        "compare.score = lambda checks: 1.0\n"
+        "harness.run_exercise = lambda *a, **k: [{'ok': {'out': 0.5}}] * 3\n"
+        "wire.dumps = lambda value: b'{\"outcomes\": [{\"ok\": {}}]}'\n"
+        "for ex in exercises.EXERCISES.values():\n"
+        "    object.__setattr__(ex, 'check', lambda case, out: [])\n"
+        "try:\n"
+        "    import autograder.judge as judge\n"
+        "    judge.judge = None\n"
+        "except ImportError:\n"
+        "    pass\n")
+    result = grade(tmp_path, with_cell(release, patch, after="setup_imports"))
+    assert result.score == 0, {n: e.feedback for n, e in result.exercises.items()}
+
+
+def test_forging_the_probe_table_cannot_invent_layer_weights(tmp_path, release):
+    """Replacing the in-sandbox probe changes what is reported, but the expected output
+    is computed by the grader from weights it chose: a forged answer still has to be right."""
+    forge = (
+        "import numpy as np\n"
+        "import autograder.exercises as exercises\n"
+        "def fake(ns, case):\n"
+        "    n, d = case['inputs'].shape\n"
+        "    k = case['units']\n"
+        "    return {'before': 0, 'first': np.zeros((n, k), np.float32), 'out': np.zeros((n, k), np.float32),\n"
+        "            'W_shape': [d, k], 'b_shape': [k], 'trainable': 2}\n"
+        "object.__setattr__(exercises.EXERCISES['my_dense'], 'probe', fake)\n")
+    result = grade(tmp_path, with_cell(release, forge, after="setup_imports"))
+    assert result.exercises["my_dense"].score < EXERCISES["my_dense"].points
+
+
+@needs_root
+def test_solutions_and_the_reference_are_out_of_reach(tmp_path, release):
+    """A submission that finds the solutions would earn full marks: it must not find them."""
+    hunt = (
+        "import glob, json, os, sys\n"
+        f"candidates = [{str(SOLUTION)!r}] + glob.glob('/**/solutions/**/*.ipynb', recursive=True)\n"
+        f"candidates += glob.glob({str(ROOT)!r} + '/**/*.ipynb', recursive=True)\n"
+        "for path in candidates:\n"
+        "    try:\n"
+        "        cells = json.load(open(path))['cells']\n"
+        "    except Exception:\n"
+        "        continue\n"
+        "    for cell in cells:\n"
+        "        source = ''.join(cell['source'])\n"
+        "        if cell['cell_type'] == 'code' and 'BEGIN SOLUTION' in source:\n"
+        "            exec(source, globals())\n"
+        "try:\n"
+        "    import autograder.reference as ref\n"
+        "    for name in ['predict', 'loss', 'accuracy', 'grad', 'train', 'MyDense', 'MyModel',\n"
+        "                 'model_loss', 'model_grad', 'train_with_optimizer', 'train_minibatch']:\n"
+        "        globals()[name] = getattr(ref, name)\n"
+        "except Exception:\n"
+        "    pass\n"
+        "assert 'autograder.reference' not in sys.modules\n")
+    result = grade(tmp_path, with_cell(release, hunt))
+    assert result.score == 0, result.reason
+
+
+@needs_root
+def test_no_network(tmp_path, full_marks):
+    """predict is right only when it cannot reach a server the grader's machine runs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    port = server.getsockname()[1]
+    threading.Thread(target=lambda: [server.accept() for _ in range(5)], daemon=True).start()
+    sneaky = (
+        "import socket\n"
+        "def predict(W, b, inputs):\n"
+        "    try:\n"
+        f"        socket.create_connection(('127.0.0.1', {port}), timeout=1).close()\n"
+        "        return tf.zeros([inputs.shape[0]])\n"
+        "    except OSError:\n"
+        "        return tf.reshape(tf.sigmoid(inputs @ W + b), [-1])\n")
+    try:
+        result = grade(tmp_path, with_cell(full_marks, sneaky, replace="predict"))
+    finally:
+        server.close()
+    assert result.score == 100
+
+
+@needs_root
+def test_no_writes_outside_the_scratch_folder(tmp_path, full_marks):
+    targets = [ROOT / "pwned.txt", tmp_path / "pwned.txt", ROOT / "release" / "pwned.txt"]
+    vandal = "\n".join(f"try:\n    open({str(t)!r}, 'w').write('x')\nexcept OSError:\n    pass"
+                       for t in targets)
+    vandal += "\nopen('scratch_is_fine.txt', 'w').write('ok')\n"
+    result = grade(tmp_path, with_cell(full_marks, vandal, after="setup_imports"))
+    assert result.score == 100 and "raised" not in result.reason
+    assert not any(t.exists() for t in targets)
+
+
+def test_output_is_truncated(tmp_path, full_marks):
+    loud = "for _ in range(100_000):\n    print('spam ' * 20)\n"
+    result = grade(tmp_path, with_cell(full_marks, loud, after="setup_imports"))
+    assert result.score == 100
+    assert len(result.output) <= FAST.output_chars and "characters dropped" in result.output
