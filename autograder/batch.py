@@ -75,6 +75,8 @@ def grade_class(paths, out_dir, *, seed: int, jobs: int | None = None, force: bo
     in ``out_dir`` (including students graded by an earlier run)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("**/.*.tmp"):  # left by a run that was killed mid-write
+        stale.unlink(missing_ok=True)
     submissions = find_submissions(paths)
     todo = [s for s in submissions
             if force or not (out_dir / s.student_id / report.RESULT_FILE).is_file()]

@@ -19,7 +19,8 @@ def _grade(args) -> int:
     from .sandbox import Limits
     formats = ("tfkit", *args.format)
     results = grade_class(args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force,
-                          formats=formats, limits=Limits(time_scale=args.time_scale),
+                          formats=formats,
+                          limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
                           progress=not args.quiet)
     print(report.table(results))
     print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)} and a result.json and "
@@ -56,6 +57,8 @@ def main(argv=None) -> int:
                        help="also write Gradescope's results.json per student")
     grade.add_argument("--time-scale", type=float, default=1.0,
                        help="multiply every exercise's time limit (slow machines)")
+    grade.add_argument("--cell-seconds", type=float, default=15.0,
+                       help="time limit of each top-level cell of a notebook (default 15)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(run=_grade)
 

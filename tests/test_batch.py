@@ -1,0 +1,170 @@
+"""`tfgrade grade` on a whole class: every student gets a row, bad submissions a reason,
+re-runs skip finished students, and a killed run leaves only whole files."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import nbformat
+import pytest
+
+from autograder.exercises import EXERCISES
+from conftest import BIN, ROOT, SUBMITTED, read, run, with_cell, write_student
+
+EXPECTED = json.loads((SUBMITTED.parent / "expected.json").read_text())
+
+
+def build_class(folder, full_marks):
+    """20 students: the 10 sample students, 7 more copies, an endless loop inside an
+    exercise, an endless loop at top level, and an unreadable notebook."""
+    for student in sorted(p.name for p in SUBMITTED.iterdir()):
+        shutil.copytree(SUBMITTED / student, folder / student)
+    for i, student in enumerate(["full_marks", "sum_loss", "untouched", "column_predict",
+                                 "init_weights", "full_marks", "ascent_train"]):
+        shutil.copytree(SUBMITTED / student, folder / f"copy{i}_{student}")
+    looping = "def train(W, b, inputs, targets, rate, steps):\n    while True:\n        pass\n"
+    write_student(folder, "loops_in_train", with_cell(full_marks, looping, replace="train"))
+    write_student(folder, "loops_at_top", with_cell(full_marks, "while True:\n    pass",
+                                                    after="setup_imports"))
+    broken = folder / "broken" / "tf_from_scratch" / "tf_from_scratch.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"cells": [')
+    return folder
+
+
+def tfgrade(*args, **kwargs):
+    return run(BIN / "tfgrade", *args, **kwargs)
+
+
+def rows(out):
+    with open(out / "grades.csv", newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory, full_marks):
+    folder = build_class(tmp_path_factory.mktemp("class") / "submitted", full_marks)
+    out = folder.parent / "out"
+    done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
+                   "--cell-seconds", "5", "--format", "gradescope")
+    return folder, out, done
+
+
+@pytest.mark.slow
+def test_every_student_gets_a_row_with_a_reason_when_not_graded(graded_class):
+    folder, out, done = graded_class
+    table = rows(out)
+    assert len(table) == 20
+    assert table["broken"]["status"] == "ungradable" and "cannot be read" in table["broken"]["reason"]
+    assert table["loops_in_train"]["status"] == "incomplete"
+    assert float(table["loops_in_train"]["train"]) == 0
+    assert float(table["loops_in_train"]["total"]) == 100 - EXERCISES["train"].points
+    assert "no answer within" in table["loops_in_train"]["reason"]
+    assert table["loops_at_top"]["status"] == "incomplete" and float(table["loops_at_top"]["total"]) == 100
+    assert "full_marks" in done.stdout  # the terminal table
+
+
+@pytest.mark.slow
+def test_sample_students_lose_points_only_where_expected(graded_class):
+    _, out, _ = graded_class
+    table = rows(out)
+    for student, losing in EXPECTED.items():
+        for name, exercise in EXERCISES.items():
+            score = float(table[student][name])
+            if name in losing:
+                assert score < exercise.points, (student, name)
+            else:
+                assert score == exercise.points, (student, name, score)
+
+
+@pytest.mark.slow
+def test_result_json_and_feedback(graded_class):
+    _, out, _ = graded_class
+    result = json.loads((out / "sum_loss" / "result.json").read_text())
+    assert set(result) >= {"student_id", "assignment", "score", "max_score", "status", "reason",
+                           "seed", "exercises"}
+    assert set(result["exercises"]) == set(EXERCISES)
+    loss = result["exercises"]["loss"]
+    assert loss["score"] < loss["max_score"] and "n times too large" in loss["feedback"]
+    feedback = (out / "sum_loss" / "feedback.md").read_text()
+    assert "## loss" in feedback and "Hint:" in feedback
+    assert "reduce_mean" not in feedback and "BEGIN SOLUTION" not in feedback
+
+
+@pytest.mark.slow
+def test_gradescope_results(graded_class):
+    _, out, _ = graded_class
+    results = json.loads((out / "column_predict" / "results.json").read_text())
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+    assert {t["name"].split(" ")[0] for t in results["tests"]} == set(EXERCISES)
+    assert all({"name", "score", "max_score", "output", "visibility"} <= set(t) for t in results["tests"])
+
+
+@pytest.mark.slow
+def test_rerun_skips_graded_students_and_force_regrades(graded_class, tmp_path):
+    folder, out, _ = graded_class
+    before = (out / "full_marks" / "result.json").stat().st_mtime_ns
+    tfgrade("grade", folder / "full_marks", "--out", out, "--quiet")
+    assert (out / "full_marks" / "result.json").stat().st_mtime_ns == before
+    tfgrade("grade", folder / "full_marks", "--out", out, "--quiet", "--force")
+    assert (out / "full_marks" / "result.json").stat().st_mtime_ns != before
+    assert len(rows(out)) == 20
+
+
+@pytest.mark.slow
+def test_seed_replays_exactly_and_is_recorded(tmp_path):
+    student = SUBMITTED / "numpy_in_tape"
+    first = tfgrade("grade", student, "--out", tmp_path / "a", "--seed", "77", "--quiet")
+    second = tfgrade("grade", student, "--out", tmp_path / "b", "--seed", "77", "--quiet")
+    a = json.loads((tmp_path / "a" / "numpy_in_tape" / "result.json").read_text())
+    b = json.loads((tmp_path / "b" / "numpy_in_tape" / "result.json").read_text())
+    assert a["seed"] == b["seed"] == 77 and first.returncode == second.returncode == 0
+    assert a["exercises"] == b["exercises"]
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_only_whole_files(tmp_path, full_marks):
+    folder = build_class(tmp_path / "submitted", full_marks)
+    out = tmp_path / "out"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    process = subprocess.Popen([str(BIN / "tfgrade"), "grade", str(folder), "--out", str(out),
+                                "--jobs", "2", "--quiet", "--time-scale", "0.3", "--cell-seconds", "5"],
+                               cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("*/result.json"))) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = list(out.glob("*/result.json"))
+    assert 4 <= len(finished) < 20
+    for path in finished:
+        json.loads(path.read_text())  # whole, or it would not parse
+    assert set(rows(out)) <= {p.parent.name for p in finished}
+    tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
+            "--cell-seconds", "5")
+    assert len(rows(out)) == 20
+    assert not list(out.glob("**/.*.tmp"))
+
+
+def test_submissions_are_found_in_every_layout(tmp_path):
+    from autograder.batch import find_submissions
+    notebook = SUBMITTED / "full_marks" / "tf_from_scratch" / "tf_from_scratch.ipynb"
+    (tmp_path / "loose").mkdir()
+    shutil.copy(notebook, tmp_path / "loose" / "ann.ipynb")
+    shutil.copy(notebook, tmp_path / "loose" / "ben.ipynb")
+    (tmp_path / "empty_student").mkdir()
+    found = {s.student_id: s for s in find_submissions([SUBMITTED])}
+    assert set(found) == set(EXPECTED)
+    assert [s.student_id for s in find_submissions([notebook])] == ["full_marks"]
+    assert [s.student_id for s in find_submissions([SUBMITTED / "sum_loss"])] == ["sum_loss"]
+    assert [s.student_id for s in find_submissions([tmp_path / "loose"])] == ["ann", "ben"]
+    (tmp_path / "classroom").mkdir()
+    shutil.move(str(tmp_path / "empty_student"), tmp_path / "classroom" / "empty_student")
+    [empty] = find_submissions([tmp_path / "classroom"])
+    assert empty.notebook is None and "no notebook" in empty.reason
