@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -39,6 +38,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+from autograder import corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "tf_from_scratch"
@@ -59,46 +60,18 @@ MISTAKES = {
 }
 
 
-def _load_corpus():
-    """tests/corpus.py, loaded by path (tests/ is not a package)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # for `autograder`
-    spec = importlib.util.spec_from_file_location("tfkit_test_corpus", ROOT / "tests" / "corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load_corpus()
-
-
-def without_markers(source: str) -> str:
-    """The solution as a student would hand it in: no BEGIN/END SOLUTION lines."""
-    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return "\n".join(line for line in source.split("\n") if line.strip() not in markers)
-
-
-def solved(release, solution):
-    """The release with every solution cell filled from the solutions notebook."""
-    notebook = release
-    for exercise, cell in corpus.solution_cells(solution).items():
-        notebook = corpus.replace_solution(notebook, exercise, without_markers(cell.source))
-    return notebook
-
-
 def build() -> dict:
     """Every student's notebook by id, and what each is expected to lose."""
     release = nbformat.read(str(RELEASE), as_version=4)
     solution = nbformat.read(str(SOLUTION), as_version=4)
     exercises = list(corpus.solution_cells(release))
-    full = solved(release, solution)
+    full = corpus.solved(release, solution)
     students = {"full_marks": (full, []), "untouched": (release, exercises)}
     for student, mistakes in MISTAKES.items():
         notebook = full
         for exercise, name in mistakes.items():
             notebook = corpus.replace_solution(notebook, exercise,
-                                               corpus.snippet("mutant", f"{exercise}/{name}").body)
+                                               corpus.snippet("mutant", f"{exercise}/{name}", ROOT).body)
         students[student] = (notebook, [e for e in exercises if e in mistakes])
     return students
 

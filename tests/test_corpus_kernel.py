@@ -7,20 +7,15 @@ keep full points. The whole file runs in about ten seconds.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus  # noqa: E402
+from autograder import corpus, exercises
+from autograder.exercises import EXERCISES
+from autograder.kernel import grade
+from conftest import ROOT
 
-from autograder import exercises  # noqa: E402
-from autograder.exercises import EXERCISES  # noqa: E402
-from autograder.kernel import grade  # noqa: E402
-
-MUTANTS = corpus.mutants()
-ALTERNATIVES = corpus.alternatives()
+MUTANTS = corpus.mutants(ROOT)
+ALTERNATIVES = corpus.alternatives(ROOT)
 HINT_NAMES = {name for name in dir(exercises) if name.startswith("HINT_")}
 
 

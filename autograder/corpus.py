@@ -16,8 +16,8 @@ The rule every snippet is held to: graded with ``autograder.kernel.grade(exercis
 namespace_with(exercise, source))``, a mutant scores below full points (and its
 feedback contains the text of its hint), an alternative scores full points.
 
-The sample class (``examples/make_sample_class.py``) builds student notebooks from
-these snippets with :func:`replace_solution`.
+The sample class (``examples/make_sample_class.py``) and ``tfgrade selftest`` build
+student notebooks from these snippets with :func:`replace_solution`.
 """
 from __future__ import annotations
 
@@ -30,13 +30,11 @@ from pathlib import Path
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
-MUTANTS_DIR = HERE / "mutants"
-ALTERNATIVES_DIR = HERE / "alternatives"
 
-CONTRACT_NAMES = ("predict", "loss", "accuracy", "grad", "train", "MyDense", "MyModel",
-                  "model_loss", "model_grad", "train_with_optimizer", "train_minibatch")
-"""Every name a finished notebook defines, in notebook order."""
+def corpus_dir(root: Path | None = None) -> Path:
+    """The course's ``tests/`` folder (the course root is found from the current folder)."""
+    from .build import course_root
+    return (Path(root) if root else course_root()) / "tests"
 
 _DIRECTIVE = re.compile(r"#\s*(mutant|alternative|hint)\s*:\s*(.*?)\s*$")
 
@@ -71,7 +69,7 @@ class Snippet:
         """The value of the hint constant, or None when the snippet names none."""
         if self.hint_constant is None:
             return None
-        from autograder import exercises
+        from . import exercises
         return getattr(exercises, self.hint_constant)
 
 
@@ -96,19 +94,19 @@ def _load(root: Path, kind: str) -> list[Snippet]:
     return [_parse(path, kind) for path in sorted(root.glob("*/*.py"))]
 
 
-def mutants() -> list[Snippet]:
+def mutants(root: Path | None = None) -> list[Snippet]:
     """Every wrong answer of ``tests/mutants``, sorted by exercise folder then name."""
-    return _load(MUTANTS_DIR, "mutant")
+    return _load(corpus_dir(root) / "mutants", "mutant")
 
 
-def alternatives() -> list[Snippet]:
+def alternatives(root: Path | None = None) -> list[Snippet]:
     """Every correct, differently written answer of ``tests/alternatives``."""
-    return _load(ALTERNATIVES_DIR, "alternative")
+    return _load(corpus_dir(root) / "alternatives", "alternative")
 
 
-def snippet(kind: str, snippet_id: str) -> Snippet:
+def snippet(kind: str, snippet_id: str, root: Path | None = None) -> Snippet:
     """One snippet by id, e.g. ``snippet("mutant", "predict/column")``."""
-    pool = {"mutant": mutants, "alternative": alternatives}[kind]()
+    pool = {"mutant": mutants, "alternative": alternatives}[kind](root)
     for item in pool:
         if item.id == snippet_id:
             return item
@@ -135,6 +133,20 @@ def replace_solution(notebook, exercise: str, source: str):
     return copied
 
 
+def without_markers(source: str) -> str:
+    """A solution as a student hands it in: no BEGIN/END SOLUTION lines."""
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return "\n".join(line for line in source.split("\n") if line.strip() not in markers)
+
+
+def solved(release, solution):
+    """The release with every solution cell filled from the solutions notebook."""
+    notebook = release
+    for exercise, cell in solution_cells(solution).items():
+        notebook = replace_solution(notebook, exercise, without_markers(cell.source))
+    return notebook
+
+
 def namespace_with(exercise: str, source: str) -> dict:
     """A fresh notebook-like namespace: the setup imports, the reference definition of
     every contract name except the one ``exercise`` defines, then ``source`` executed
@@ -142,11 +154,12 @@ def namespace_with(exercise: str, source: str) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from autograder import reference
-    from autograder.exercises import EXERCISES
+    from . import reference
+    from .exercises import EXERCISES
 
     own = EXERCISES[exercise].defines
     namespace = {"__name__": "__main__", "os": os, "math": math, "np": np, "tf": tf}
-    namespace.update({name: getattr(reference, name) for name in CONTRACT_NAMES if name != own})
+    namespace.update({ex.defines: getattr(reference, ex.defines) for ex in EXERCISES.values()
+                      if ex.defines != own})
     exec(compile(source, f"<cell {exercise}>", "exec"), namespace)  # noqa: S102 - test corpus
     return namespace
