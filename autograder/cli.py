@@ -67,7 +67,10 @@ def main(argv=None) -> int:
     check.set_defaults(run=_check)
 
     selftest = commands.add_parser("selftest", help="prove the assignment's tests can fail")
-    selftest.add_argument("--quick", action="store_true", help="skip the nbgrader runs")
+    selftest.add_argument("--quick", action="store_true",
+                          help="skip the nbgrader runs (fresh generation and autograde)")
+    selftest.add_argument("--exercise", action="append",
+                          help="only this exercise's mutants and alternatives (repeatable)")
     selftest.set_defaults(run=_selftest)
 
     args = parser.parse_args(argv)

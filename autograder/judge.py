@@ -76,10 +76,11 @@ def render_feedback(result: ExerciseResult, reason: str = "") -> str:
     lines = [head]
     if reason:
         lines.append(f"  {reason}")
-    hints_given = set()
+    hints_given, shown = set(), set()
     for check in result.checks:
-        if check.passed:
+        if check.passed or (check.label, check.detail) in shown:
             continue
+        shown.add((check.label, check.detail))
         lines.append(f"  ✗ {check.label}" + (f": {check.detail}" if check.detail else ""))
         if check.hint and check.hint not in hints_given:
             hints_given.add(check.hint)

@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 from autograder.build import build, differences, leaks
+from autograder.corpus import without_markers
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import RELEASE, ROOT, SOLUTION, SOURCE, grade_id, read
 
@@ -47,7 +48,7 @@ def test_leak_check_catches_a_solution_in_the_release():
     solved = next(c for c in solution.cells if grade_id(c) == "grad")
     for cell in release.cells:
         if grade_id(cell) == "grad":
-            cell.source = solved.source.replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", "")
+            cell.source = without_markers(solved.source)
     found = leaks(release, source)
     assert any(f.startswith("grad: solution or hidden-test line") for f in found)
     assert "grad: solution cell without a stub" in found

@@ -1,0 +1,208 @@
+"""``tfgrade selftest``: prove that every graded test can fail, and fails when it should.
+
+Run from the course root. Each finding is a row of a table (area, subject, verdict,
+detail); the command exits non-zero when any row failed. The areas:
+
+- ``structure``: the source notebook against the contract (one solution, one visible
+  check and one graded test with its hidden test and points per exercise; unique ids;
+  points add up to 100);
+- ``release``: release/ and solutions/ match a fresh generation (not with ``--quick``),
+  and the release gives nothing away (no markers, no solution or hidden-test line, a
+  stub in every solution cell, no outputs);
+- ``tfgrade``: graded in the sandbox, the solution earns every point, the untouched
+  release none, every mutant of ``tests/mutants`` loses points on its exercise only
+  and shows its hint, every alternative of ``tests/alternatives`` keeps full marks;
+- ``nbgrader``: the real ``nbgrader autograde`` gives the solution every point and the
+  release none on every test cell (not with ``--quick``).
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import ASSIGNMENT, corpus
+from .build import build, course_root, differences, leaks, nbgrader
+from .exercises import EXERCISES, TOTAL_POINTS
+
+
+@dataclass
+class Row:
+    area: str
+    subject: str
+    ok: bool
+    detail: str = ""
+
+
+def _notebook(root: Path, step: str):
+    return nbformat.read(str(root / step / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+
+
+def check_structure(source) -> list:
+    """The source notebook holds every exercise of the contract, with its hidden test."""
+    rows = []
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells]
+    ids = [i for i in ids if i]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    rows.append(Row("structure", "grade ids", not duplicates,
+                    f"duplicated: {', '.join(duplicates)}" if duplicates else f"{len(ids)} unique"))
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in source.cells}
+    points = 0.0
+    for name, exercise in EXERCISES.items():
+        problems = []
+        if "BEGIN SOLUTION" not in cells.get(name, {}).get("source", ""):
+            problems.append(f"no solution cell `{name}` with a solution region")
+        if f"check_{name}" not in cells:
+            problems.append(f"no visible check cell `check_{name}`")
+        test = cells.get(f"test_{name}")
+        if test is None or not test.metadata["nbgrader"].get("grade"):
+            problems.append(f"no graded test cell `test_{name}`")
+        else:
+            points += float(test.metadata["nbgrader"].get("points", 0))
+            hidden = test.source.split("BEGIN HIDDEN TESTS")[-1] if "BEGIN HIDDEN TESTS" in test.source else ""
+            if f'grade("{name}"' not in hidden:
+                problems.append(f"`test_{name}` has no hidden test calling grade(\"{name}\", ...): "
+                                "the untouched stub would pass it")
+            if test.metadata["nbgrader"].get("points") != exercise.points:
+                problems.append(f"`test_{name}` is worth {test.metadata['nbgrader'].get('points')} "
+                                f"points, the contract says {exercise.points}")
+        rows.append(Row("structure", name, not problems, "; ".join(problems)))
+    rows.append(Row("structure", "points", points == TOTAL_POINTS == 100,
+                    f"test cells add up to {points:g}, the contract to {TOTAL_POINTS:g} (must be 100)"))
+    return rows
+
+
+def check_release(root: Path, fresh: bool) -> list:
+    """The committed release gives nothing away and (when ``fresh``) is what nbgrader
+    generates from the source today; likewise the solutions."""
+    source, release = _notebook(root, "source"), _notebook(root, "release")
+    found = leaks(release, source)
+    rows = [Row("release", "gives nothing away", not found, "; ".join(found[:8]))]
+    if fresh:
+        with tempfile.TemporaryDirectory() as scratch:
+            course = Path(scratch)
+            shutil.copy(root / "nbgrader_config.py", course)
+            shutil.copytree(root / "source", course / "source")
+            build(course)
+            for step in ("release", "solutions"):
+                found = differences(_notebook(course, step), _notebook(root, step))
+                rows.append(Row("release", f"{step}/ up to date", not found,
+                                "; ".join(found[:8]) + (" (run `make release`)" if found else "")))
+    return rows
+
+
+def _students(root: Path, only) -> dict:
+    """Every notebook the sandbox grades: {student id: (notebook, kind, snippet)}."""
+    release, solution = _notebook(root, "release"), _notebook(root, "solutions")
+    full = corpus.solved(release, solution)
+    students = {"solution": (full, "solution", None), "release": (release, "release", None)}
+    for kind, snippets in (("mutant", corpus.mutants(root)), ("alternative", corpus.alternatives(root))):
+        for snippet in snippets:
+            if only and snippet.exercise not in only:
+                continue
+            notebook = corpus.replace_solution(full, snippet.exercise, snippet.body)
+            students[f"{kind}-{snippet.exercise}-{snippet.name}"] = (notebook, kind, snippet)
+    return students
+
+
+def _judge_student(kind, snippet, result) -> Row:
+    scores = {n: e["score"] for n, e in result["exercises"].items()}
+    points = {n: e.points for n, e in EXERCISES.items()}
+    if result["status"] == "ungradable":
+        return Row("tfgrade", kind, False, result["reason"])
+    if kind == "solution":
+        short = [n for n in EXERCISES if scores.get(n, 0) < points[n]]
+        return Row("tfgrade", "solution earns every point", not short,
+                   f"loses points on {', '.join(short)}" if short else "")
+    if kind == "release":
+        passing = [n for n in EXERCISES if scores.get(n, 0) > 0]
+        return Row("tfgrade", "untouched release earns nothing", not passing,
+                   f"the stub earns points on {', '.join(passing)}: those tests assert nothing"
+                   if passing else "")
+    name, subject = snippet.exercise, f"{kind} {snippet.id}"
+    others = [n for n in EXERCISES if n != name and scores.get(n, 0) < points[n]]
+    feedback = result["exercises"][name]["feedback"]
+    if kind == "alternative":
+        ok = scores[name] == points[name] and not others
+        return Row("tfgrade", subject, ok, "" if ok else
+                   f"{name}: {scores[name]:g}/{points[name]:g} for correct code; {feedback}")
+    problems = []
+    if scores[name] >= points[name]:
+        problems.append(f"{name} does not lose points on this mistake ({snippet.description})")
+    if others:
+        problems.append(f"also loses points on {', '.join(others)}")
+    if snippet.hint_text and snippet.hint_text not in feedback:
+        problems.append(f"{name}: the feedback lacks its hint {snippet.hint_constant}")
+    return Row("tfgrade", subject, not problems, "; ".join(problems))
+
+
+def check_graders(root: Path, only=(), jobs=None) -> list:
+    """Grade the solution, the release and the whole corpus in the sandbox."""
+    from .batch import grade_class
+    from .exercises import DEFAULT_SEED
+    students = _students(root, only)
+    with tempfile.TemporaryDirectory() as scratch:
+        submitted, out = Path(scratch) / "submitted", Path(scratch) / "out"
+        for student, (notebook, _, _) in students.items():
+            path = submitted / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(notebook, str(path))
+        results = {r["student_id"]: r for r in grade_class([submitted], out, seed=DEFAULT_SEED,
+                                                             jobs=jobs, progress=False)}
+    return [_judge_student(kind, snippet, results[student])
+            for student, (_, kind, snippet) in students.items()]
+
+
+def check_nbgrader(root: Path) -> list:
+    """The real nbgrader autograde: solution full marks, release zero, per test cell."""
+    from .gradebook import nbgrader_scores
+    release, solution = _notebook(root, "release"), _notebook(root, "solutions")
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch)
+        shutil.copy(root / "nbgrader_config.py", course)
+        shutil.copytree(root / "source", course / "source")
+        for student, notebook in (("solution", corpus.solved(release, solution)), ("release", release)):
+            path = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(notebook, str(path))
+        nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+        nbgrader(course, "autograde", ASSIGNMENT, "--force", "--create")
+        scores = nbgrader_scores(course)
+    full = scores.get("solution", {})
+    zero = scores.get("release", {})
+    short = [n for n, ex in EXERCISES.items() if full.get(n, 0) < ex.points]
+    passing = [n for n in EXERCISES if zero.get(n, 1) > 0]
+    return [Row("nbgrader", "solution earns every point", not short,
+                f"loses points on {', '.join(short)}" if short else ""),
+            Row("nbgrader", "untouched release earns nothing", not passing,
+                f"the stub earns points on {', '.join(passing)}: those tests assert nothing"
+                if passing else "")]
+
+
+def run_selftest(root: Path, quick: bool = False, only=(), jobs=None) -> list:
+    rows = check_structure(_notebook(root, "source"))
+    rows += check_release(root, fresh=not quick)
+    rows += check_graders(root, only, jobs)
+    if not quick:
+        rows += check_nbgrader(root)
+    return rows
+
+
+def render(rows) -> str:
+    width = max(len(r.subject) for r in rows)
+    lines = [f"{'area':<10} {'subject':<{width}}  result"]
+    for r in rows:
+        lines.append(f"{r.area:<10} {r.subject:<{width}}  {'ok' if r.ok else 'FAILED'}"
+                     + (f"  {r.detail}" if r.detail and not r.ok else ""))
+    failed = sum(not r.ok for r in rows)
+    lines.append(f"\n{len(rows) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+def main(args) -> int:
+    rows = run_selftest(course_root(), quick=args.quick, only=tuple(args.exercise or ()))
+    print(render(rows))
+    return 1 if any(not r.ok for r in rows) else 0
