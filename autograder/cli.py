@@ -14,6 +14,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _grade(args) -> int:
+    from .sandbox import import_quietly, start_forkserver
+    start_forkserver()  # its TensorFlow import overlaps with this process's own
+    import_quietly("tensorflow", warm=True)
     from . import report
     from .batch import grade_class
     from .sandbox import Limits
@@ -34,6 +37,9 @@ def _check(args) -> int:
 
 
 def _selftest(args) -> int:
+    from .sandbox import import_quietly, start_forkserver
+    start_forkserver()
+    import_quietly("tensorflow", warm=True)
     from .selftest import main as selftest_main
     return selftest_main(args)
 
