@@ -38,3 +38,15 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
+
+# Two nbgrader 0.9.6 bugs fail a whole submission (autograde exits 1, every test cell
+# scores 0) when a student duplicates a cell or deletes a test cell: the two
+# replacements in autograder/nbgrader_fixes.py keep nbgrader's behaviour otherwise
+# (see that module; tests/test_nbgrader.py checks both cases).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "autograder.nbgrader_fixes.DropDuplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_fixes.RestoreCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

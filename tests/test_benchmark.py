@@ -1,0 +1,30 @@
+"""benchmarks/throughput.py runs end to end and both graders agree on every total."""
+import json
+import sys
+
+import pytest
+
+from conftest import ROOT, run
+
+SCRIPT = ROOT / "benchmarks" / "throughput.py"
+
+
+@pytest.mark.slow
+def test_benchmark_runs_and_totals_agree(tmp_path):
+    figures = tmp_path / "bench.json"
+    done = run(sys.executable, SCRIPT, "--n", 4, "--jobs", 2, "--json", figures, timeout=1200)
+    result = json.loads(figures.read_text())
+    assert {"n", "jobs", "cycle", "mix", "students", "nbgrader", "tfgrade", "overhead",
+            "speedup", "agree", "disagreements", "totals", "goals"} <= result.keys()
+    assert result["n"] == 4 and result["jobs"] == 2
+    # The first four of the cycle: the correct notebook, the stub and two mistakes.
+    assert result["mix"] == {"correct": 1, "stub": 1, "mistake": 2}
+    assert result["agree"] == 4 and result["disagreements"] == []
+    assert result["totals"]["nbgrader"] == result["totals"]["tfgrade"]
+    for grader in ("nbgrader", "tfgrade", "overhead"):
+        figures_of = result[grader]
+        assert figures_of["exit_code"] == 0 and figures_of["seconds"] > 0
+        assert figures_of["peak_rss_total_bytes"] >= figures_of["peak_rss_largest_process_bytes"] > 0
+        assert figures_of["peak_pss_total_bytes"] > 0
+    assert result["speedup"] > 0
+    assert "totals agree" in done.stdout and "4/4" in done.stdout
