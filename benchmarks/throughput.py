@@ -245,6 +245,8 @@ def tfgrade_totals(out: Path) -> dict:
 
 
 def nbgrader_totals(course: Path) -> dict:
+    from autograder.sandbox import import_quietly
+    import_quietly("autograder.gradebook")  # it imports TensorFlow, whose start-up is noisy
     from autograder.gradebook import nbgrader_scores
     return {student: sum(scores.values()) for student, scores in nbgrader_scores(course).items()}
 
