@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from .compare import Check, Mistake, close, equals, shape_is, show, values_close, within
+from .compare import Check, Mistake, close, describe, equals, shape_is, show, values_close, within
 
 DEFAULT_SEED = 20211
 """The seed used when none is given; the nbgrader hidden tests use it too, so both
@@ -281,8 +281,10 @@ def _accuracy_check(case, out):
     want = _accuracy_expected(case)
     n = case["inputs"].shape[0]
     mistakes = [Mistake(HINT_COUNT, want * n, atol=1e-6), Mistake(HINT_INVERTED, 1 - want, atol=1e-6)]
-    return [equals(f"accuracy returns a Python float for {case['label']}",
-                   isinstance(out["out"], float), True, HINT_FLOAT),
+    is_float = isinstance(out["out"], float)
+    return [Check(f"accuracy returns a Python float for {case['label']}", is_float,
+                  "" if is_float else f"expected a Python float, got {describe(out['out'])}",
+                  "" if is_float else HINT_FLOAT),
             values_close(f"value of accuracy(W, b, inputs, targets) for {case['label']}",
                          out["out"], want, rtol=0, atol=1e-6, mistakes=mistakes, weight=2)]
 

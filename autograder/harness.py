@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import contextlib
 import io
+import linecache
+import re
 import traceback
 
 from . import wire
 from .exercises import EXERCISES
 
 MAX_ERROR_CHARS = 600
+_TERMINAL_NOISE = re.compile(r"\x1b\[[0-9;]*m|\{\{function_node [^}]*\}\}")
 
 
 def describe_error(exc: BaseException) -> str:
-    """'ValueError: message', shortened, plus the last line of student code involved."""
+    """'ValueError: message' on one line (TensorFlow's colour codes and kernel names
+    removed), shortened, plus the last line of student code involved."""
     try:
         text = f"{type(exc).__name__}: {exc}"
     except Exception:  # noqa: BLE001 - a hostile __str__ must not break grading
         text = type(exc).__name__
+    text = " ".join(_TERMINAL_NOISE.sub("", text).split())
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     if frames:
         last = frames[-1]
-        text += f"\n  (in {last.filename.strip('<>')}, line {last.lineno}: {(last.line or '').strip()})"
-    return text[:MAX_ERROR_CHARS]
+        text = text[:MAX_ERROR_CHARS]
+        text += f" (in {last.filename.strip('<>')}, line {last.lineno}: {(last.line or '').strip()})"
+    return text[:MAX_ERROR_CHARS + 200]
 
 
 @contextlib.contextmanager
@@ -114,7 +120,9 @@ def run_cell(shell, cell_id: str, source: str) -> dict:
     """Run one cell; returns ``{"ok": True}`` or ``{"error": text}``."""
     try:
         code = shell.transform_cell(source)
-        exec(compile(code, f"<cell {cell_id}>", "exec"), shell.user_ns)  # noqa: S102 - student code, sandboxed
+        filename = f"<cell {cell_id}>"
+        linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+        exec(compile(code, filename, "exec"), shell.user_ns)  # noqa: S102 - student code, sandboxed
         return {"ok": True}
     except BaseException as exc:  # noqa: BLE001
         return {"error": describe_error(exc)}
