@@ -18,3 +18,7 @@ package and must not pull in ``reference``.
 """
 
 ASSIGNMENT = "tf_from_scratch"
+
+DEFAULT_SEED = 20211
+"""The seed used when none is given; the nbgrader hidden tests use it too, so both
+graders see the same inputs."""

@@ -6,6 +6,7 @@ the students who already have a result.json unless told to regrade.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -42,7 +43,10 @@ def find_submissions(paths) -> list:
     found = {}
     for path in map(Path, paths):
         if path.is_file() or path.suffix == ".ipynb":
-            student = path.parent.parent.name if path.parent.name == ASSIGNMENT else path.stem
+            if path.parent.name == ASSIGNMENT:  # <student>/tf_from_scratch/<notebook>
+                student = path.parent.parent.name
+            else:  # a notebook named after the assignment is named after its folder
+                student = path.parent.resolve().name if path.stem == ASSIGNMENT else path.stem
             found[student] = Submission(student, path)
         elif (path / ASSIGNMENT).is_dir():
             notebook, reason = _notebook_in(path / ASSIGNMENT)
@@ -86,7 +90,8 @@ def grade_class(paths, out_dir, *, seed: int, jobs: int | None = None, force: bo
     limits = Limits(**{**limits.__dict__, "hide": tuple(sorted(set(limits.hide) | hide))})
     jobs = jobs or os.cpu_count() or 1
     lock = threading.Lock()
-    bar = tqdm(total=len(todo), unit="student", disable=not progress, desc="grading")
+    bar = tqdm(total=len(todo), unit="student", desc="grading",
+               disable=not progress or not sys.stderr.isatty())
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_one, s, seed, limits): s for s in todo}
         for future in as_completed(futures):

@@ -6,6 +6,7 @@ exercise's visible checks: passed, failed with the check's own message, or not r
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -38,7 +39,7 @@ def run_visible_checks(path, timeout: int = 120) -> dict:
     notebook.cells = [c for c in notebook.cells if _role(c) not in ("test", "demo")]
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
-    client.execute()
+    client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter
     verdicts = {}
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -59,11 +60,11 @@ def check_notebook(path) -> int:
           "not a grade):\n")
     for name, exercise in EXERCISES.items():
         if name not in verdicts:
-            print(f"  ?  {exercise.signature}: no visible check cell found")
+            print(f"  ? {exercise.signature}: no visible check cell found")
             continue
         message = verdicts[name]
         failed += message is not None
-        mark = "ok" if message is None else "✗ "
-        print(f"  {mark} {exercise.signature}" + (f"\n       {message}" if message else ""))
+        mark = "✓" if message is None else "✗"
+        print(f"  {mark} {exercise.signature}" + (f"\n      {message}" if message else ""))
     print(f"\n{len(verdicts) - failed} of {len(verdicts)} exercises pass their visible checks.")
     return 1 if failed else 0

@@ -32,6 +32,8 @@ def _grade(args) -> int:
 
 
 def _check(args) -> int:
+    from .sandbox import import_quietly
+    import_quietly("autograder.check")
     from .check import check_notebook
     return check_notebook(args.notebook)
 
@@ -45,7 +47,7 @@ def _selftest(args) -> int:
 
 
 def main(argv=None) -> int:
-    from .exercises import DEFAULT_SEED
+    from . import DEFAULT_SEED
     parser = argparse.ArgumentParser(prog="tfgrade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)

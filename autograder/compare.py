@@ -57,6 +57,8 @@ def show(value, limit: int = 6) -> str:
     if arr is None:
         return repr(value) if not isinstance(value, dict) else str(value.get("__repr__", value))
     flat = arr.reshape(-1)
+    if flat.size == 1:
+        return f"{float(flat[0]):.6g}"
     text = np.array2string(flat[:limit], precision=5, separator=", ", suppress_small=True)
     if flat.size > limit:
         text = text[:-1] + ", ...]"

@@ -27,9 +27,7 @@ import tensorflow as tf
 
 from .compare import Check, Mistake, close, describe, equals, shape_is, show, values_close, within
 
-DEFAULT_SEED = 20211
-"""The seed used when none is given; the nbgrader hidden tests use it too, so both
-graders see the same inputs."""
+from . import DEFAULT_SEED  # noqa: F401 - re-exported for the checks and tests
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,8 @@ HINT_BUILD = ("The layer works for one input size only: size the weights from bu
 HINT_ADD_WEIGHT = ("Keras 3 needs add_weight's name as a keyword: add_weight(name=\"W\", "
                    "shape=...).")
 HINT_NO_ATTRS = "Store the two weights as self.W and self.b so they can be inspected."
+HINT_WEIGHT_SHAPES = ("W should have shape (input size, num_outputs) and b shape (num_outputs,): "
+                      "take the input size from build()'s input_shape[-1].")
 HINT_ACTIVATION = "The layer applies an activation; MyDense returns inputs @ W + b as it is."
 HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
 HINT_PROBS = ("The model returns probabilities (sigmoid applied); it should return logits, and "
@@ -418,7 +418,8 @@ def _affine_checks(label, case, out, activation_hint):
     if out["out"] is None:
         return [Check(label, False, f"could not set the weights: expected attributes W of shape "
                       f"{W.shape} and b of shape {b.shape}, found W {out['W_shape']} and b "
-                      f"{out['b_shape']}", HINT_NO_ATTRS, 3)]
+                      f"{out['b_shape']}",
+                      HINT_NO_ATTRS if None in (out["W_shape"], out["b_shape"]) else HINT_WEIGHT_SHAPES, 3)]
     return [values_close(label, out["out"], want, rtol=1e-4, atol=1e-5, weight=3,
                          mistakes=[Mistake(HINT_NO_BIAS, X @ W),
                                    Mistake(activation_hint, _sigmoid(want))])]

@@ -23,7 +23,7 @@ def describe_error(exc: BaseException) -> str:
     """'ValueError: message' on one line (TensorFlow's colour codes and kernel names
     removed), shortened, plus the last line of student code involved."""
     try:
-        text = f"{type(exc).__name__}: {exc}"
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     except Exception:  # noqa: BLE001 - a hostile __str__ must not break grading
         text = type(exc).__name__
     text = " ".join(_TERMINAL_NOISE.sub("", text).split())

@@ -13,8 +13,8 @@ import os
 import sys
 import warnings
 
-from . import reference
-from .exercises import DEFAULT_SEED, EXERCISES, cases_for
+from . import DEFAULT_SEED, reference
+from .exercises import EXERCISES, cases_for
 from .harness import run_exercise
 from .judge import judge
 

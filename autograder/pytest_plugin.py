@@ -28,7 +28,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def graded(request):
     """The graded submission (graded once per session, in the sandbox)."""
-    from autograder.exercises import DEFAULT_SEED
+    from autograder import DEFAULT_SEED
     from autograder.grade import grade_submission
     path = request.config.getoption("--submission")
     if not path:

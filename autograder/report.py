@@ -102,9 +102,11 @@ def write_grades(out_dir: Path) -> Path:
 def table(results: list) -> str:
     """A plain-text grade table for the terminal."""
     names = list(EXERCISES)
-    short = [n[:6] for n in names]
     width = max([10] + [len(r["student_id"]) for r in results])
-    lines = [f"{'student':<{width}} " + " ".join(f"{s:>6}" for s in short) + "  total  status"]
+    legend = ", ".join(f"{i} {name}" for i, name in enumerate(names, start=1))
+    lines = [f"exercises: {legend}",
+             f"{'student':<{width}} " + " ".join(f"{i:>6}" for i in range(1, len(names) + 1))
+             + "  total  status"]
     for r in results:
         cells = " ".join(f"{r['exercises'].get(n, {}).get('score', 0):>6g}" for n in names)
         lines.append(f"{r['student_id']:<{width}} {cells}  {r['score']:>5g}  {r['status']}"

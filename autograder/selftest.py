@@ -142,7 +142,7 @@ def _judge_student(kind, snippet, result) -> Row:
 def check_graders(root: Path, only=(), jobs=None) -> list:
     """Grade the solution, the release and the whole corpus in the sandbox."""
     from .batch import grade_class
-    from .exercises import DEFAULT_SEED
+    from . import DEFAULT_SEED
     students = _students(root, only)
     with tempfile.TemporaryDirectory() as scratch:
         submitted, out = Path(scratch) / "submitted", Path(scratch) / "out"

@@ -21,6 +21,9 @@ SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 SUBMITTED = SAMPLE_CLASS / "submitted"
 FULL_MARKS = SUBMITTED / "full_marks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 BIN = Path(sys.executable).parent
+# nbgrader shells out to `alembic` by name: the environment's bin/ must be on PATH even
+# when pytest is started without `make`.
+os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def read(path) -> nbformat.NotebookNode:
