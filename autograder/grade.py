@@ -11,7 +11,9 @@ reason, and grading goes on with the next one in a fresh process.
 """
 from __future__ import annotations
 
+import functools
 import inspect
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -73,10 +75,22 @@ def code_cells(path) -> list:
     return cells
 
 
-def reference_sources(names) -> dict:
-    """The source text of the reference definitions an exercise is graded with."""
+_sources_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def _reference_source(name: str) -> str:
     from . import reference
-    return {name: inspect.getsource(getattr(reference, name)) for name in names}
+    return inspect.getsource(getattr(reference, name))
+
+
+def reference_sources(names) -> dict:
+    """The source text of the reference definitions an exercise is graded with. Read
+    once, under a lock: inspect parses classes with ``ast``, and CPython 3.11's parser
+    is not safe to run from several grading threads at once ("AST constructor
+    recursion depth mismatch")."""
+    with _sources_lock:
+        return {name: _reference_source(name) for name in names}
 
 
 class _Run:

@@ -112,7 +112,7 @@ def _judge_student(kind, snippet, result) -> Row:
     scores = {n: e["score"] for n, e in result["exercises"].items()}
     points = {n: e.points for n, e in EXERCISES.items()}
     if result["status"] == "ungradable":
-        return Row("tfgrade", kind, False, result["reason"])
+        return Row("tfgrade", f"{kind} {snippet.id}" if snippet else kind, False, result["reason"])
     if kind == "solution":
         short = [n for n in EXERCISES if scores.get(n, 0) < points[n]]
         return Row("tfgrade", "solution earns every point", not short,
