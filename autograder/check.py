@@ -13,13 +13,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from .exercises import EXERCISES, HINT_NOT_DONE
-
-
-def _role(cell) -> str:
-    grading = cell.metadata.get("nbgrader", {})
-    if grading.get("grade") and not grading.get("solution"):
-        return "test"
-    return cell.metadata.get("tfkit", {}).get("role", "")
+from .grade import cell_role
 
 
 def _error(cell) -> str:
@@ -36,7 +30,7 @@ def run_visible_checks(path, timeout: int = 120) -> dict:
     """Execute the notebook's setup, solution and check cells; returns, per exercise,
     ``None`` when its checks passed or the first error message."""
     notebook = nbformat.read(str(path), as_version=4)
-    notebook.cells = [c for c in notebook.cells if _role(c) not in ("test", "demo")]
+    notebook.cells = [c for c in notebook.cells if cell_role(c) not in ("test", "demo")]
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
     client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter

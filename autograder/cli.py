@@ -13,10 +13,16 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _grade(args) -> int:
+def _warm_up() -> None:
+    """Start the sandbox's forkserver, then import TensorFlow here: the two imports
+    overlap, and TensorFlow's start-up lines stay off the console."""
     from .sandbox import import_quietly, start_forkserver
-    start_forkserver()  # its TensorFlow import overlaps with this process's own
+    start_forkserver()
     import_quietly("tensorflow", warm=True)
+
+
+def _grade(args) -> int:
+    _warm_up()
     from . import report
     from .batch import grade_class
     from .sandbox import Limits
@@ -39,9 +45,7 @@ def _check(args) -> int:
 
 
 def _selftest(args) -> int:
-    from .sandbox import import_quietly, start_forkserver
-    start_forkserver()
-    import_quietly("tensorflow", warm=True)
+    _warm_up()
     from .selftest import main as selftest_main
     return selftest_main(args)
 

@@ -7,7 +7,7 @@ mistake, a targeted hint. Nothing here ever prints the reference's code.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,7 +35,6 @@ class Mistake:
     value: object
     rtol: float = 1e-3
     atol: float = 1e-5
-    extra: dict = field(default_factory=dict)
 
 
 def as_array(value):

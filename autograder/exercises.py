@@ -183,10 +183,6 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _shape(case, key="inputs"):
-    return tuple(np.shape(case[key]))
-
-
 def _size_one(label, got, hint=""):
     arr = np.asarray(got) if isinstance(got, (np.ndarray, float, int)) else None
     ok = arr is not None and arr.size == 1

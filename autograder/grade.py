@@ -24,7 +24,7 @@ from .exercises import EXERCISES, TOTAL_POINTS, cases_for
 from .judge import ExerciseResult, judge
 from .sandbox import Crashed, Limits, Sandbox, Timeout
 
-SKIPPED_ROLES = {"check", "demo"}
+SKIPPED_ROLES = {"test", "check", "demo"}
 
 
 class Ungradable(Exception):
@@ -56,6 +56,15 @@ class Result:
                 "seconds": round(self.seconds, 3)}
 
 
+def cell_role(cell) -> str:
+    """'test' for nbgrader's graded test cells, else the kit's role tag ('setup',
+    'demo', 'check') or ''."""
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    if grading.get("grade") and not grading.get("solution"):
+        return "test"
+    return cell.get("metadata", {}).get("tfkit", {}).get("role", "")
+
+
 def code_cells(path) -> list:
     """The (cell id, source) pairs the grader runs: every code cell except nbgrader's
     test cells and the kit's check and demonstration cells."""
@@ -67,11 +76,10 @@ def code_cells(path) -> list:
     for index, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        role = cell.get("metadata", {}).get("tfkit", {}).get("role")
-        if (grading.get("grade") and not grading.get("solution")) or role in SKIPPED_ROLES:
+        if cell_role(cell) in SKIPPED_ROLES:
             continue
-        cells.append((str(grading.get("grade_id") or index), cell.get("source", "")))
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        cells.append((str(grade_id or index), cell.get("source", "")))
     return cells
 
 

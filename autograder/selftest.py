@@ -53,7 +53,9 @@ def check_structure(source) -> list:
     points = 0.0
     for name, exercise in EXERCISES.items():
         problems = []
-        if "BEGIN SOLUTION" not in cells.get(name, {}).get("source", ""):
+        solution = cells.get(name)
+        if solution is None or not solution.metadata.get("nbgrader", {}).get("solution") \
+                or "BEGIN SOLUTION" not in solution.source:
             problems.append(f"no solution cell `{name}` with a solution region")
         if f"check_{name}" not in cells:
             problems.append(f"no visible check cell `check_{name}`")
