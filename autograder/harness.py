@@ -128,7 +128,7 @@ def run_cell(shell, cell_id: str, source: str) -> dict:
         return {"error": describe_error(exc)}
 
 
-def serve(conn, output_limit: int) -> None:
+def serve(receive, send, output_limit: int) -> None:
     """The request loop of a sandboxed process. Requests and replies are plain data
     (``wire``); each reply carries what the student's code printed meanwhile.
 
@@ -141,7 +141,6 @@ def serve(conn, output_limit: int) -> None:
     exercises = {name: types.SimpleNamespace(defines=ex.defines, probe=ex.probe)
                  for name, ex in EXERCISES.items()}
     loads, dumps, to_plain = wire.loads, wire.dumps, wire.to_plain
-    receive, send = conn.recv_bytes, conn.send_bytes
     run, run_one_cell, make_definitions, error_text = run_exercise, run_cell, define, describe_error
     shell = make_shell()
     out = BoundedOutput(output_limit)

@@ -1,65 +1,59 @@
 """The isolated process student code runs in, and its limits.
 
 A forkserver imports TensorFlow once (and runs no TF op), then forks a fresh process
-per submission in about 50 ms. Before any student code runs, that process confines
-itself (:func:`confine`):
+per submission in a few tens of milliseconds. That process (the *keeper*) joins the
+sandbox's cgroup, makes new namespaces and forks once more: the child is process 1 of
+its own PID namespace, so when it ends, every process it started ends with it. The
+child confines itself (``isolation``) before any student code runs:
 
-- its own session, killed with everything it started when it overruns;
-- an address-space cap above what TensorFlow already maps, and capped file sizes;
-- when the grader runs as root: a new network namespace (no interfaces up), a new
-  mount namespace in which the course files, the grader's package, the output folder
-  and the grader's home are replaced by empty folders (the Python installation stays
-  visible), a fresh ``/tmp`` as the only writable place, and the user ``nobody``;
-- no new privileges, stdin/stdout/stderr on /dev/null (what student code prints is
-  captured by the harness, bounded).
+- a root filesystem built by allowlist (the Python installation and system libraries,
+  read-only; its own ``/proc``, a minimal ``/dev``, a private ``/tmp``), no network, its
+  own IPC namespace, a uid no other sandbox has, no capabilities, no new privileges;
+- cgroup caps on memory and processes, whose OOM kills are counted (so a death is
+  recorded with its real cause), and rlimits on address space and file sizes;
+- no descriptor but its end of the channel; stdin/stdout/stderr on /dev/null (what
+  student code prints is captured by the harness, bounded).
 
-The grader talks to it over a pipe, with plain data only (``wire``); a reply that does
-not come within the time limit, or a process that dies, becomes a recorded reason.
+As root, all of this applies. Without root, a user namespace gives the same
+namespaces and filesystem (all sandboxes then share the grader's uid); where neither is
+possible, only the process, time, memory and data-only protections remain, and
+:func:`missing_isolation` says so. The grader talks to the child over a socket with
+framed plain data (``channel``, ``wire``), never blocking without a deadline.
 """
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import pwd
 import resource
 import signal
-import sys
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
-from . import wire
+from . import cgroups, channel, isolation, wire
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+# Protection names: what result.json lists, and what tests may switch off with
+# ``Limits(disable=...)`` to show that their attack then succeeds.
+SESSION, NETWORK, FILESYSTEM, PROCESSES = "own session", "no network", "own filesystem", "own processes"
+IPC, USER, CAPABILITIES, CGROUP = "own IPC", "own user id", "no capabilities", "cgroup caps"
+MEMORY, DESCRIPTORS = "memory cap", "no inherited descriptors"
 
 
 @dataclass(frozen=True)
 class Limits:
     """What a submission may use. Times are in seconds."""
 
-    memory_mb: int = 2048  # address space on top of what TensorFlow maps at start
+    memory_mb: int = 2048  # cgroup cap, and address space on top of what TensorFlow maps
+    processes: int = 512  # processes and threads, TensorFlow's own included
+    tmp_mb: int = 256  # the private /tmp (it counts against the memory cap too)
     output_chars: int = 20_000  # what is kept of the student's printing, per reply
     cell_seconds: float = 15.0  # for each top-level cell (definitions; demos are skipped)
     time_scale: float = 1.0  # multiplies every exercise's own limit
     file_mb: int = 64
-    hide: tuple = field(default_factory=lambda: standard_hidden())  # folders student code must not see
-
-
-def standard_hidden() -> tuple:
-    """Folders no submission may see: this package (the reference lives there), the
-    course root (source/, solutions/, the gradebook, other students' work), the
-    current folder and the grader's home."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    folders = {package, os.getcwd(), os.path.expanduser("~")}
-    here = os.getcwd()
-    while here != os.path.dirname(here):
-        if os.path.isfile(os.path.join(here, "nbgrader_config.py")):
-            folders.add(here)
-            break
-        here = os.path.dirname(here)
-    return tuple(sorted(folders))
+    route: str = "auto"  # "auto", or "user namespace" to take the unprivileged route as root
+    disable: frozenset = frozenset()  # protections switched off (tests only)
+    hide: tuple = field(default_factory=tuple)  # unused: the filesystem is an allowlist now
 
 
 class Timeout(Exception):
@@ -70,44 +64,19 @@ class Crashed(Exception):
     """The sandboxed process ended, or sent something that is not plain data."""
 
 
+def missing_isolation() -> str:
+    """'' where this grader can isolate submissions (root, or unprivileged user
+    namespaces); otherwise what is missing, for a warning the instructor sees."""
+    if os.geteuid() == 0 or isolation.can_make_user_namespace():
+        return ""
+    return ("grading is NOT isolated: this is not root and user namespaces are not "
+            "allowed here, so submissions can read the host's files, reach the network "
+            "and see each other's processes. Run tfgrade as root, or allow unprivileged "
+            "user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+            "user.max_user_namespaces > 0).")
+
+
 # --- Inside the sandboxed process ---
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _mount(libc, source, target, fstype, flags, data=None):
-    enc = [x.encode() if isinstance(x, str) else x for x in (source, target, fstype, data)]
-    if libc.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
-        raise OSError(ctypes.get_errno(), f"mount {target}: {os.strerror(ctypes.get_errno())}")
-
-
-def _inside(path, folder):
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def _hide_folders(libc, hide, keep):
-    """Replace each folder in ``hide`` (and /tmp, /var/tmp, /dev/shm) with an empty
-    one, except the folders in ``keep`` (the Python installation), bound back in place."""
-    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    stash_root = "/dev/shm" if os.path.isdir("/dev/shm") else "/mnt"
-    _mount(libc, "tmpfs", stash_root, "tmpfs", 0, "mode=700,size=1m")
-    stash = {}
-    for i, folder in enumerate(keep):
-        stash[folder] = f"{stash_root}/keep{i}"
-        os.makedirs(stash[folder])
-        _mount(libc, folder, stash[folder], None, MS_BIND | MS_REC)
-    shared = [(f, "mode=1777,size=512m") for f in ("/tmp", "/var/tmp") if os.path.isdir(f)]
-    private = [(f, "mode=755,size=1m") for f in hide if os.path.isdir(f)]
-    for folder, options in sorted(shared + private, key=lambda item: len(item[0])):
-        if not os.path.isdir(folder):  # inside a folder already replaced: gone already
-            continue
-        _mount(libc, "tmpfs", folder, "tmpfs", 0, options)
-        for kept in keep:
-            if _inside(kept, folder) and kept != folder:
-                os.makedirs(kept, exist_ok=True)
-                _mount(libc, stash[kept], kept, None, MS_BIND | MS_REC)
-
 
 def _address_space_now() -> int:
     with open("/proc/self/status") as status:
@@ -117,57 +86,149 @@ def _address_space_now() -> int:
     return 0
 
 
-def confine(limits: Limits) -> list:
-    """Apply every protection this machine allows; returns the names of those applied."""
-    libc = _libc()
-    applied = ["own process"]
+_user_namespaces_work = None
+
+
+def resolve_route(limits: Limits) -> str:
+    """How sandboxes are isolated here: "root" (namespaces and a uid per sandbox),
+    "user namespace" (the same namespaces without root) or "none"."""
+    global _user_namespaces_work
+    if os.geteuid() == 0 and limits.route != "user namespace":
+        return "root"
+    if _user_namespaces_work is None:
+        _user_namespaces_work = os.geteuid() == 0 or isolation.can_make_user_namespace()
+    return "user namespace" if _user_namespaces_work else "none"
+
+
+def _namespaces(limits: Limits) -> int:
+    flags = isolation.CLONE_NEWUTS
+    for name, flag in ((NETWORK, isolation.CLONE_NEWNET), (FILESYSTEM, isolation.CLONE_NEWNS),
+                       (PROCESSES, isolation.CLONE_NEWPID), (IPC, isolation.CLONE_NEWIPC)):
+        if name not in limits.disable:
+            flags |= flag
+    return flags
+
+
+def _close_descriptors(keep: int) -> None:
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 20)
+
+
+def _child_main(sock, limits: Limits, route: str, cgroup) -> None:
+    """The keeper: joins the cgroup, makes the namespaces, forks the sandbox proper
+    (process 1 of its PID namespace) and ends as it ends, with the same status."""
+    fd = sock.detach()
     os.setsid()
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    scratch = None
-    if os.geteuid() == 0 and libc.unshare(CLONE_NEWNS | CLONE_NEWNET) == 0:
-        applied.append("no network")
-        keep = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
-        _hide_folders(libc, [os.path.realpath(h) for h in limits.hide], keep)
-        applied.append("course files hidden")
-        nobody = pwd.getpwnam("nobody")
-        scratch = "/tmp/scratch"
-        os.makedirs(scratch)
-        os.chown(scratch, nobody.pw_uid, nobody.pw_gid)
-        os.setgroups([])
-        os.setgid(nobody.pw_gid)
-        os.setuid(nobody.pw_uid)
-        resource.setrlimit(resource.RLIMIT_NPROC, (1024, 1024))
-        applied.append("unprivileged user")
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    applied = [SESSION]
+    try:
+        if cgroup is not None:
+            cgroup.join()
+            applied.append(CGROUP)
+        if route != "none":
+            applied += _enter_namespaces(limits, route)
+    except BaseException as exc:  # noqa: BLE001 - report, do not run unconfined
+        _send_refusal(fd, f"could not confine the process: {exc}")
+        os._exit(1)
+    uid = isolation.UID_BASE + os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        _sandbox_main(fd, limits, route, applied, uid)
+    os.close(fd)
+    _close_descriptors(2)
+    try:  # the kernel's OOM killer should pick the student's process, not this one
+        with open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("-1000")
+    except OSError:
+        pass
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _enter_namespaces(limits: Limits, route: str) -> list:
+    """New namespaces for the keeper's next child; returns the protections they give."""
+    flags = _namespaces(limits)
+    if route == "root":
+        isolation.unshare(flags)
     else:
-        import tempfile
-        scratch = tempfile.mkdtemp(prefix="tfkit-")
-    os.chdir(scratch)
+        uid, gid = os.geteuid(), os.getegid()
+        isolation.unshare(flags | isolation.CLONE_NEWUSER)
+        isolation.map_user(uid, gid)
+    return [name for name, flag in ((NETWORK, isolation.CLONE_NEWNET),
+                                    (PROCESSES, isolation.CLONE_NEWPID),
+                                    (IPC, isolation.CLONE_NEWIPC)) if flags & flag]
+
+
+def _send_refusal(fd: int, reason: str) -> None:
+    try:
+        channel.blocking_endpoint(fd)[1](wire.dumps({"refused": reason}))
+    except OSError:
+        pass
+
+
+def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int) -> None:
+    """Process 1 of the sandbox: confine, then serve the grader until it hangs up."""
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:
+        applied = applied + confine(limits, route, fd, uid)
+    except BaseException as exc:  # noqa: BLE001 - report, do not run unconfined
+        _send_refusal(fd, f"could not confine the process: {exc}")
+        os._exit(1)
+    from . import harness  # preloaded by the forkserver
+    receive, send = channel.blocking_endpoint(fd)
+    send(wire.dumps({"ready": applied}))
+    try:
+        harness.serve(receive, send, limits.output_chars)
+    finally:
+        os._exit(0)
+
+
+SHARED_UID = 65534  # nobody: what every sandbox ran as before uids were per sandbox
+
+
+def confine(limits: Limits, route: str, fd: int, uid: int) -> list:
+    """Apply every protection this machine allows inside the sandbox's namespaces;
+    returns the names of those applied."""
+    applied = []
     cap = _address_space_now() + limits.memory_mb * 2**20
+    if route != "none" and FILESYSTEM not in limits.disable:
+        isolation.build_root(0 if route == "user namespace" else uid, limits.tmp_mb)
+        applied.append(FILESYSTEM)
+    if route == "user namespace":
+        isolation.drop_capabilities()
+        applied.append(CAPABILITIES)
+    elif route == "root":
+        isolation.become(SHARED_UID if USER in limits.disable else uid)
+        applied += [CAPABILITIES] if USER in limits.disable else [USER, CAPABILITIES]
+    scratch = "/tmp" if FILESYSTEM in applied else _private_folder()
+    os.chdir(scratch)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    applied.append("memory cap")
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    os.environ.update(HOME=scratch, TMPDIR=scratch, NBGRADER_EXECUTION="autograde",
-                      MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
+    applied.append(MEMORY)
+    isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
+    os.environ.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch,
+                      NBGRADER_EXECUTION="autograde", MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
+    if DESCRIPTORS not in limits.disable:
+        _close_descriptors(fd)
+        applied.append(DESCRIPTORS)
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
+    for std in (0, 1, 2):
+        os.dup2(devnull, std)
+    os.close(devnull)
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     return applied
 
 
-def _child_main(conn, limits: Limits) -> None:
-    from . import harness  # preloaded by the forkserver
-    try:
-        applied = confine(limits)
-    except BaseException as exc:  # noqa: BLE001 - report, do not run unconfined
-        conn.send_bytes(wire.dumps({"refused": f"could not confine the process: {exc}"}))
-        return
-    conn.send_bytes(wire.dumps({"ready": applied}))
-    harness.serve(conn, limits.output_chars)
+def _private_folder() -> str:
+    import tempfile
+    return tempfile.mkdtemp(prefix="tfkit-")
 
 
 # --- In the grader ---
@@ -226,83 +287,104 @@ class Sandbox:
 
     def __init__(self, limits: Limits):
         self.limits = limits
+        self.route = resolve_route(limits)
         self.process = None
-        self.conn = None
+        self.sock = None
+        self.cgroup = None
         self.isolation: list = []
 
     def start(self) -> None:
         self.stop()
         ctx = _forkserver()
-        here, there = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_child_main, args=(there, self.limits), daemon=True)
+        here, there = socket.socketpair()
+        if CGROUP not in self.limits.disable:
+            self.cgroup = cgroups.create(self.limits.memory_mb * 2**20, self.limits.processes)
+        self.process = ctx.Process(target=_child_main, daemon=True,
+                                   args=(there, self.limits, self.route, self.cgroup))
         self.process.start()
         there.close()
-        self.conn = here
+        here.setblocking(False)
+        self.sock = here
         reply = self._receive(120.0)
         if "refused" in reply:
             self.stop()
             raise Crashed(reply["refused"])
-        self.isolation = list(reply.get("ready", []))
+        self.isolation = [str(name) for name in reply.get("ready", [])]
 
     def request(self, message: dict, timeout: float) -> dict:
         """Send one request and wait for its reply (plain data) for ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
         try:
-            self.conn.send_bytes(wire.dumps(message))
-        except (OSError, ValueError) as exc:
+            channel.send(self.sock.fileno(), wire.dumps(message), deadline)
+        except channel.ChannelTimeout:
             self.stop()
-            raise Crashed(f"the process is gone ({exc})") from None
-        return self._receive(timeout)
+            raise Timeout(f"no answer within {timeout:g} s") from None
+        except channel.ChannelError:
+            raise Crashed(self._death_reason()) from None
+        return self._receive(timeout, deadline)
 
-    def _receive(self, timeout: float) -> dict:
+    def _receive(self, timeout: float, deadline: float | None = None) -> dict:
+        deadline = deadline or time.monotonic() + timeout
         try:
-            ready = self.conn.poll(timeout)
-            if not ready:
-                self.stop()
-                raise Timeout(f"no answer within {timeout:g} s")
-            reply = wire.loads(self.conn.recv_bytes(wire.MAX_MESSAGE_BYTES))
-        except (EOFError, OSError) as exc:
-            raise Crashed(self._death_reason(exc)) from None
-        except wire.WireError as exc:
+            reply = wire.loads(channel.receive(self.sock.fileno(), deadline, wire.MAX_MESSAGE_BYTES))
+        except channel.ChannelTimeout:
             self.stop()
-            raise Crashed(f"the process sent something that is not plain data ({exc})") from None
+            raise Timeout(f"no answer within {timeout:g} s") from None
+        except channel.ChannelClosed:
+            raise Crashed(self._death_reason()) from None
+        except (channel.ChannelError, wire.WireError) as exc:
+            self.stop()
+            raise Crashed(f"the process sent a malformed message and was stopped ({exc})") from None
         if not isinstance(reply, dict):
             self.stop()
-            raise Crashed("the process sent an unexpected reply")
+            raise Crashed("the process sent a malformed message and was stopped (not a mapping)")
         return reply
 
-    def _death_reason(self, exc) -> str:
+    def _death_reason(self) -> str:
+        """Why the sandboxed process ended, from its exit status and its cgroup."""
         process = self.process
         if process is not None:
             process.join(5)
         code = process.exitcode if process is not None else None
+        oom_kills = self.cgroup.oom_kills() if self.cgroup is not None else 0
         self.stop()
+        if oom_kills:
+            return f"the process went over its memory cap ({self.limits.memory_mb} MB) and was killed"
         if code is None:
-            return f"the connection to the process broke ({type(exc).__name__})"
-        if code < 0:
-            name = signal.Signals(-code).name
-            extra = " (likely the memory cap)" if name in ("SIGKILL", "SIGSEGV", "SIGABRT") else ""
-            return f"the process was killed by {name}{extra}"
-        return f"the process exited with status {code} (sys.exit or os._exit in student code?)"
+            return "the connection to the process broke"
+        if code >= 0:
+            return f"the process exited with status {code} (sys.exit or os._exit in student code?)"
+        name = signal.Signals(-code).name
+        if name == "SIGKILL":
+            who = ("not for its memory: another process or the system sent it" if self.cgroup
+                   else "by the system's out-of-memory killer or another process")
+            return f"the process was killed by SIGKILL ({who})"
+        if name == "SIGABRT":
+            return "native code aborted the process (SIGABRT), as it does when an allocation fails"
+        return f"the process was killed by {name}"
 
     def stop(self) -> None:
-        """Kill the sandboxed process and everything it started."""
+        """Kill the sandboxed process and everything it started, and wait until they
+        are gone (the cgroup, where there is one, is only removed once empty)."""
         process, self.process = self.process, None
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-        if process is None:
-            return
-        if process.pid:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if process is not None:
+            if process.pid:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                process.kill()
+                process.join(10)
+                process.close()
+            except (ValueError, AttributeError):  # never started, or already closed
                 pass
-        try:
-            process.kill()
-            process.join(10)
-            process.close()
-        except (ValueError, AttributeError):  # never started, or already closed
-            pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
 
     def __enter__(self):
         return self
