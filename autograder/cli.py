@@ -21,7 +21,20 @@ def _warm_up() -> None:
     import_quietly("tensorflow", warm=True)
 
 
+def _log_to_console() -> None:
+    """Grader errors go to stderr with their traceback, for the instructor, with any
+    student text in them shown as escapes (``escape.TerminalFormatter``)."""
+    import logging
+    from .escape import TerminalFormatter
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("autograder")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
 def _grade(args) -> int:
+    _log_to_console()
     _warm_up()
     from . import report
     from .batch import grade_class

@@ -14,7 +14,10 @@ import numpy as np
 
 @dataclass
 class Check:
-    """One graded observation about a student's answer."""
+    """One graded observation about a student's answer. ``passed`` is always a plain
+    bool and ``weight`` a plain finite float: a value computed from a forged answer
+    (an array where a bool belongs) is refused here, with a ``TypeError``, instead of
+    travelling on into scores and JSON."""
 
     label: str
     passed: bool
@@ -22,9 +25,26 @@ class Check:
     hint: str = ""
     weight: float = 1.0
 
+    def __post_init__(self):
+        self.passed = plain_bool(self.passed)
+        weight = self.weight
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating, np.integer)) \
+                or not np.isfinite(weight) or weight < 0:
+            raise TypeError(f"a check's weight must be a finite number >= 0, not {weight!r}")
+        self.weight = float(weight)
+        self.label, self.detail, self.hint = str(self.label), str(self.detail), str(self.hint)
+
     def to_dict(self) -> dict:
         return {"label": self.label, "passed": self.passed, "detail": self.detail,
                 "hint": self.hint, "weight": self.weight}
+
+
+def plain_bool(value) -> bool:
+    """``value`` as a Python bool if it is a bool (Python's or NumPy's); anything else,
+    an array above all, raises ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"a check's result must be a bool, not {type(value).__name__}")
 
 
 @dataclass
@@ -154,13 +174,14 @@ def within(label: str, got, low: float, high: float, *, mistakes=(), weight: flo
 
 
 def equals(label: str, got, expected, hint: str = "", weight: float = 1.0) -> Check:
-    """An exact, non-numeric-tolerance fact (a count, a type name, a flag)."""
-    if got == expected:
+    """An exact, non-numeric-tolerance fact (a count, a type name, a flag) of the same
+    plain type as ``expected``."""
+    if type(got) is type(expected) and got == expected:
         return Check(label, True, weight=weight)
     return Check(label, False, f"expected {expected!r}, got {got!r}", hint, weight)
 
 
 def score(checks) -> float:
-    """The weighted fraction of passed checks, in [0, 1]."""
-    total = sum(c.weight for c in checks)
-    return sum(c.weight for c in checks if c.passed) / total if total else 0.0
+    """The weighted fraction of passed checks, in [0, 1], as a plain float."""
+    total = sum(float(c.weight) for c in checks)
+    return float(sum(float(c.weight) for c in checks if plain_bool(c.passed)) / total) if total else 0.0

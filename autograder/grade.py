@@ -8,23 +8,34 @@ what the exercise builds on. Every answer is judged here, outside the sandbox.
 A cell that hangs or ends the process is skipped on a restart (it costs what it
 defines, not the whole notebook); an exercise that hangs or crashes scores 0 with the
 reason, and grading goes on with the next one in a fresh process.
+
+Nothing from the submission is trusted: the notebook is read only if it is a regular
+file (no symbolic link is followed, no FIFO or device is opened for reading); every
+reply of the sandbox is validated (``replies``) before it is judged, and one that does
+not fit gets the sandbox killed and the exercise (or cell) recorded as crashed; cells
+are named by their position, and by their grade id only when it is the instructor's.
 """
 from __future__ import annotations
 
 import functools
 import inspect
+import os
+import re
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
 
 import nbformat
 
-from . import ASSIGNMENT
+from . import ASSIGNMENT, replies
 from .exercises import EXERCISES, TOTAL_POINTS, cases_for
-from .judge import ExerciseResult, judge
+from .judge import MALFORMED, ExerciseResult, judge
 from .sandbox import Crashed, Limits, Sandbox, Timeout
 
 SKIPPED_ROLES = {"test", "check", "demo"}
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]*$")  # nbgrader's rule for a grade_id
 
 
 class Ungradable(Exception):
@@ -36,6 +47,7 @@ class Result:
     """The grade of one submission (the contents of result.json)."""
 
     student_id: str
+    submitted_as: str = ""  # the name the submission came with, before it was made safe
     score: float = 0.0
     max_score: float = TOTAL_POINTS
     status: str = "graded"  # graded | incomplete | ungradable
@@ -48,7 +60,8 @@ class Result:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"student_id": self.student_id, "assignment": self.assignment,
+        return {"student_id": self.student_id, "submitted_as": self.submitted_as or self.student_id,
+                "assignment": self.assignment,
                 "score": self.score, "max_score": self.max_score, "status": self.status,
                 "reason": self.reason, "seed": self.seed,
                 "exercises": {k: v.to_dict() for k, v in self.exercises.items()},
@@ -56,30 +69,79 @@ class Result:
                 "seconds": round(self.seconds, 3)}
 
 
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def cell_role(cell) -> str:
     """'test' for nbgrader's graded test cells, else the kit's role tag ('setup',
     'demo', 'check') or ''."""
-    grading = cell.get("metadata", {}).get("nbgrader", {})
+    metadata = _mapping(_mapping(cell).get("metadata"))
+    grading = _mapping(metadata.get("nbgrader"))
     if grading.get("grade") and not grading.get("solution"):
         return "test"
-    return cell.get("metadata", {}).get("tfkit", {}).get("role", "")
+    role = _mapping(metadata.get("tfkit")).get("role", "")
+    return role if isinstance(role, str) else ""
+
+
+def cell_label(cell, position: int) -> str:
+    """How a cell is named in reasons and feedback: its position in the notebook, and
+    its grade id only when that id is the instructor's (an exercise of the contract,
+    which also satisfies nbgrader's ``^[a-zA-Z0-9_-]*$``). Any other submitted metadata
+    is never shown: a student can write anything there."""
+    grade_id = _mapping(_mapping(_mapping(cell).get("metadata")).get("nbgrader")).get("grade_id")
+    if isinstance(grade_id, str) and GRADE_ID.match(grade_id) and grade_id in EXERCISES:
+        return f"{position} ({grade_id})"
+    return str(position)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")]:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_notebook(path) -> nbformat.NotebookNode:
+    """The notebook at ``path``, read only if it is a regular file of at most
+    ``MAX_NOTEBOOK_BYTES``. A symbolic link, FIFO, device or socket raises
+    :class:`Ungradable` and nothing of it is read: the file is checked with ``lstat``,
+    opened with ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO cannot block the open) and checked
+    again with ``fstat`` on what was opened."""
+    def refuse(why: str):
+        return Ungradable(f"the notebook cannot be read: {why}")
+    try:
+        if not stat.S_ISREG(mode := os.lstat(path).st_mode):
+            raise refuse(f"it is {_file_kind(mode)}, not a regular file (not followed, not read)")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise refuse(exc.strerror or type(exc).__name__) from None
+    with os.fdopen(fd, "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        if not stat.S_ISREG(opened.st_mode):
+            raise refuse(f"it is {_file_kind(opened.st_mode)}, not a regular file (not read)")
+        if opened.st_size > MAX_NOTEBOOK_BYTES:
+            raise refuse(f"it is larger than {MAX_NOTEBOOK_BYTES // 2 ** 20} MB")
+        raw = handle.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise refuse(f"it is larger than {MAX_NOTEBOOK_BYTES // 2 ** 20} MB")
+    try:
+        return nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same verdict
+        raise refuse(f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
 def code_cells(path) -> list:
-    """The (cell id, source) pairs the grader runs: every code cell except nbgrader's
+    """The (cell label, source) pairs the grader runs: every code cell except nbgrader's
     test cells and the kit's check and demonstration cells."""
-    try:
-        notebook = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same verdict
-        raise Ungradable(f"the notebook cannot be read: {type(exc).__name__}: {exc}") from None
+    notebook = read_notebook(path)
     cells = []
-    for index, cell in enumerate(notebook.cells, start=1):
-        if cell.get("cell_type") != "code":
+    for index, cell in enumerate(notebook.get("cells", []), start=1):
+        if _mapping(cell).get("cell_type") != "code" or cell_role(cell) in SKIPPED_ROLES:
             continue
-        if cell_role(cell) in SKIPPED_ROLES:
-            continue
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        cells.append((str(grade_id or index), cell.get("source", "")))
+        cells.append((cell_label(cell, index), cell.get("source", "")))
     return cells
 
 
@@ -127,20 +189,26 @@ class _Run:
             if cell_id in self.skipped:
                 continue
             try:
-                reply = self.sandbox.request({"op": "cell", "id": cell_id, "source": source},
-                                             self.limits.cell_seconds)
-            except (Timeout, Crashed) as exc:
+                raw = self.sandbox.request({"op": "cell", "id": cell_id, "source": source},
+                                           self.limits.cell_seconds)
+                reply = replies.cell_reply(raw)
+            except (Timeout, Crashed, replies.Malformed) as exc:
+                if isinstance(exc, replies.Malformed):
+                    self.sandbox.stop()
+                    exc = f"{MALFORMED} ({exc})"
                 self.skipped[cell_id] = str(exc)
                 self.notes.append(f"cell {cell_id} was skipped: {exc}")
                 return False
-            self._keep_output(reply)
+            self._keep_output(raw)
             if "error" in reply:
-                self.cell_errors[cell_id] = f"cell {cell_id} raised {reply['error'].splitlines()[0]}"
+                first_line = (reply["error"].splitlines() or [""])[0]
+                self.cell_errors[cell_id] = f"cell {cell_id} raised {first_line}"
         return True
 
-    def _keep_output(self, reply: dict) -> None:
-        if reply.get("output"):
-            self.output.append(reply["output"])
+    def _keep_output(self, reply) -> None:
+        printed = replies.output(reply, self.limits.output_chars)
+        if printed:
+            self.output.append(printed)
 
     def exercise(self, name: str, seed: int) -> ExerciseResult:
         exercise = EXERCISES[name]
@@ -156,12 +224,24 @@ class _Run:
             self.boot()
             return judge(name, cases, [{"error": str(exc)}] * len(cases), status, reason)
         self._keep_output(reply)
-        outcomes = reply.get("outcomes")
-        if not isinstance(outcomes, list) or len(outcomes) != len(cases) or not all(
-                isinstance(o, dict) and len(o.keys() & {"ok", "error", "missing"}) == 1 for o in outcomes):
-            reason = reply.get("failed", "the grading process sent a malformed answer")
-            return judge(name, cases, [{"error": reason}] * len(cases), "crashed", reason)
-        return judge(name, cases, outcomes)
+        result = judge_reply(name, cases, reply)
+        if result.status == "crashed":  # it sent what no probe sends: do not trust it again
+            self.notes.append(f"{name}: the process's answer was refused, and the process replaced")
+            self.sandbox.stop()
+            self.boot()
+        return result
+
+
+def judge_reply(name: str, cases: list, reply) -> ExerciseResult:
+    """The grade of one exercise from the sandbox's decoded reply, whatever it holds:
+    a reply that does not fit the exercise's schema is graded ``crashed`` with the
+    reason. Never raises for anything the sandbox can send."""
+    try:
+        outcomes = replies.exercise_reply(name, cases, reply)
+    except replies.Malformed as exc:
+        reason = str(exc) if isinstance(exc, replies.Failed) else f"{MALFORMED} ({exc})"
+        return judge(name, cases, [{"error": reason}] * len(cases), "crashed", reason)
+    return judge(name, cases, outcomes)
 
 
 def _bounded(text: str, limit: int) -> str:
@@ -180,7 +260,7 @@ def grade_submission(path, student_id: str, seed: int, limits: Limits | None = N
         cells = code_cells(path)
         run = _Run(cells, limits or Limits())
         run.boot()
-        result.isolation = run.sandbox.isolation
+        result.isolation = [item[:200] for item in run.sandbox.isolation if isinstance(item, str)]
         for name in EXERCISES:
             result.exercises[name] = run.exercise(name, seed)
     except Ungradable as exc:

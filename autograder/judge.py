@@ -1,16 +1,22 @@
 """Turning observed outcomes into a score and feedback, for one exercise.
 
 Both graders end here: the sandboxed one and the one inside nbgrader's kernel.
-A case that raised, timed out or found its name missing scores 0; a case that ran
-scores the weighted fraction of its checks; the exercise scores the mean over cases.
+Outcomes are validated against the exercise's schema first (``replies``), so checks
+only ever see plain values of the expected kind; outcomes that do not fit make the
+exercise ``crashed``. A case that raised, timed out or found its name missing scores 0;
+a case that ran scores the weighted fraction of its checks; the exercise scores the
+mean over cases.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from . import replies
 from .compare import Check, score
 from .exercises import COMMON_ERROR_HINTS, EXERCISES
+
+MALFORMED = "the grading process sent a malformed answer"
 
 
 @dataclass
@@ -25,8 +31,9 @@ class ExerciseResult:
     feedback: str = ""
 
     def to_dict(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score, "status": self.status,
-                "feedback": self.feedback, "checks": [c.to_dict() for c in self.checks]}
+        return {"score": float(self.score), "max_score": float(self.max_score),
+                "status": self.status, "feedback": self.feedback,
+                "checks": [c.to_dict() for c in self.checks]}
 
 
 def hint_for_error(name: str, error: str) -> str:
@@ -50,13 +57,19 @@ def _case_checks(name: str, case: dict, outcome: dict) -> list:
         return exercise.check(case, outcome["ok"])
     except Exception as exc:  # noqa: BLE001 - malformed answers must not crash the grader
         return [Check(f"{exercise.signature} on {case['label']}", False,
-                      f"the answer has an unexpected structure ({type(exc).__name__}: {exc})")]
+                      f"the answer has an unexpected structure ({type(exc).__name__}: {str(exc)[:300]})")]
 
 
 def judge(name: str, cases: list, outcomes: list, status: str = "graded",
           reason: str = "") -> ExerciseResult:
-    """Score one exercise from its cases and the outcome of each (see ``harness``)."""
+    """Score one exercise from its cases and the outcome of each (see ``harness``).
+    Outcomes that do not fit the exercise's schema score 0 as ``crashed``, with why."""
     exercise = EXERCISES[name]
+    try:
+        outcomes = replies.outcomes(name, cases, outcomes)
+    except replies.Malformed as exc:
+        status, reason = "crashed", f"{MALFORMED} ({exc})"
+        outcomes = [{"error": reason}] * len(cases)
     per_case = [_case_checks(name, c, o) for c, o in zip(cases, outcomes)]
     fraction = sum(score(checks) for checks in per_case) / len(cases) if outcomes else 0.0
     if status == "graded" and any("missing" in o for o in outcomes):

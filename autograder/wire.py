@@ -2,12 +2,16 @@
 
 Student code runs in another process; all it can send back is JSON whose arrays are
 encoded as base64 bytes with a numeric dtype. Decoding never unpickles or calls
-anything, so a hostile submission can at worst send wrong numbers.
+anything, so a hostile submission can at worst send wrong numbers. :func:`loads`
+raises :class:`WireError` and nothing else, whatever bytes it is given; whether the
+data has the form the grader asked for is ``replies``' business.
 """
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import math
 
 import numpy as np
 
@@ -41,14 +45,31 @@ def _encode(value):
     return {"__repr__": type(value).__name__}
 
 
+def _decode_array(spec) -> np.ndarray:
+    """``[dtype, shape, base64]`` as an array: a safe dtype, a shape of at most 32
+    non-negative ints, and exactly as many bytes as they say."""
+    if not isinstance(spec, list) or len(spec) != 3:
+        raise WireError("an array must be [dtype, shape, data]")
+    dtype, shape, payload = spec
+    if not isinstance(dtype, str) or dtype not in _SAFE_DTYPES:
+        raise WireError(f"refused array dtype {str(dtype)[:40]!r}")
+    if not isinstance(shape, list) or len(shape) > 32 or not all(
+            type(s) is int and s >= 0 for s in shape):
+        raise WireError("an array's shape must be a list of at most 32 counts")
+    if not isinstance(payload, str):
+        raise WireError("an array's data must be base64 text")
+    raw = base64.b64decode(payload, validate=True)
+    if len(raw) != math.prod(shape) * np.dtype(dtype).itemsize:
+        raise WireError("an array's data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
 def _decode(value):
     if isinstance(value, dict):
         if _ARRAY_KEY in value:
-            dtype, shape, payload = value[_ARRAY_KEY]
-            if dtype not in _SAFE_DTYPES:
-                raise WireError(f"refused array dtype {dtype!r}")
-            raw = base64.b64decode(payload, validate=True)
-            return np.frombuffer(raw, dtype=dtype).reshape([int(s) for s in shape]).copy()
+            if len(value) != 1:
+                raise WireError("an array must be alone in its object")
+            return _decode_array(value[_ARRAY_KEY])
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -64,10 +85,16 @@ def loads(raw: bytes):
     """Decode bytes from :func:`dumps`; raise :class:`WireError` on anything else."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise WireError("message too large")
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise WireError("a message must be bytes")
     try:
-        return _decode(json.loads(raw.decode("utf-8")))
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        raise WireError(f"malformed message: {exc}") from None
+        return _decode(json.loads(bytes(raw).decode("utf-8")))
+    except WireError:
+        raise
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error) as exc:
+        raise WireError(f"malformed message: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise WireError("malformed message: nested too deeply") from None
 
 
 def to_plain(value):

@@ -1,0 +1,86 @@
+"""Student text made safe for where it is shown: terminal, Markdown, CSV.
+
+Anything a submission controls (a file name, an exception's message, a returned string,
+what its code printed) can reach the instructor's console, the student's feedback and
+the grade sheet. Each sink gets one function here, and every writer uses it:
+
+- :func:`terminal`: control and format characters (ANSI escapes, ``\\r``, bidi
+  overrides, terminal-title sequences) are shown as visible escapes (``\\x1b``), never
+  interpreted;
+- :func:`markdown` for running text, :func:`fence` for a block: Markdown and raw HTML
+  in student text stay literal;
+- :func:`csv_cell`: a cell a spreadsheet would run as a formula gets a leading ``'``.
+
+Gradescope's output is Markdown, so it uses the Markdown functions. HTML output, when
+it comes, must go through a Jinja2 environment with autoescaping (see ``report``).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# The ASCII punctuation Markdown (CommonMark, GitHub's extensions, math) gives a meaning;
+# ``: ; , ' " ? / %`` have none and stay as they are, so feedback remains readable.
+_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&$^=@])")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def invisible(char: str) -> bool:
+    """A control, format, separator-of-lines, surrogate, private or unassigned character:
+    one that a terminal may interpret or that does not show as itself."""
+    return unicodedata.category(char) in _INVISIBLE
+
+
+def _shown(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{code:02x}")
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def visible(text, keep: str = "") -> str:
+    """``text`` with every control, format, surrogate or unassigned character written as
+    a visible escape (``\\x1b``, ``\\u202e``), except those in ``keep``."""
+    text = str(text)
+    return "".join(c if c in keep or not invisible(c) else _shown(c) for c in text)
+
+
+def terminal(text, keep_newlines: bool = False) -> str:
+    """Text for a console line (or, with ``keep_newlines``, a block of lines): nothing in
+    it can move the cursor, recolour, retitle or rewrite what is already shown."""
+    return visible(text, "\n" if keep_newlines else "")
+
+
+def markdown(text) -> str:
+    """Student text for Markdown running text (a heading, a table cell, a quote): on one
+    line, every character with a Markdown meaning backslash-escaped, so it renders literally
+    and opens no emphasis, link, heading, table cell or HTML tag."""
+    return _MD_PUNCTUATION.sub(r"\\\1", visible(text))
+
+
+def fence(text, info: str = "") -> str:
+    """A fenced code block holding ``text`` literally: the fence is longer than any run
+    of backticks inside, so nothing in the text can close it."""
+    body = visible(text, "\n\t")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    marks = "`" * max(3, longest + 1)
+    return f"{marks}{info}\n{body}\n{marks}"
+
+
+def csv_cell(value):
+    """A grade-sheet cell: strings that a spreadsheet would evaluate (starting with
+    ``= + - @``, a tab or a carriage return) get a leading ``'``; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class TerminalFormatter(logging.Formatter):
+    """A logging formatter for the instructor's console: messages and tracebacks keep
+    their line breaks, and everything else a submission could have put in them is
+    shown as escapes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal(super().format(record), keep_newlines=True)

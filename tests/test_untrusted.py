@@ -1,0 +1,284 @@
+"""Nothing a submission sends, names or points at can crash, hang or mislead the grader.
+
+Issue 14, items 2 (validation at the boundary), 3 (fault containment), 5 (files and
+names), 6 (outputs escaped) and 7 (fuzzing). Items 1 and 4 (the channel, inherited
+descriptors) are tested with the sandbox itself (tests/test_isolation.py).
+
+Most tests here grade real notebooks through the real grader (grade.py, judge.py,
+batch.py, report.py) with :class:`InProcessSandbox` standing in for the sandboxed
+process: the same harness runs the same cells, and every message goes through ``wire``
+as on the real channel, so a test can forge exactly what a hostile submission can send
+without the cost of a process per student.
+"""
+from __future__ import annotations
+
+import csv
+import faulthandler
+import json
+import logging
+import os
+import shutil
+import threading
+
+import mistune
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import batch, escape, grade, harness, judge, replies, report, wire
+from autograder.compare import Check
+from autograder.exercises import EXERCISES, TOTAL_POINTS
+from conftest import FULL_MARKS, SUBMITTED, with_cell, write_student
+
+SUM_LOSS = SUBMITTED / "sum_loss" / "tf_from_scratch" / "tf_from_scratch.ipynb"
+
+
+class InProcessSandbox:
+    """``grade.Sandbox``'s interface (start, request, stop, isolation) with the harness
+    running in this process. Every request and reply goes through ``wire``; a test sets
+    ``forge(message, reply) -> reply`` to replace what a student's code would send."""
+
+    forge = None
+
+    def __init__(self, limits):
+        self.limits, self.isolation, self.shell = limits, ["in-process test stand-in"], None
+
+    def start(self) -> None:
+        self.shell = harness.make_shell()
+        self.shell.reset(new_session=False)
+
+    def request(self, message: dict, timeout: float) -> dict:
+        message = wire.loads(wire.dumps(message))
+        if message["op"] == "cell":
+            reply = harness.run_cell(self.shell, message["id"], message["source"])
+        else:
+            reply = {"outcomes": harness.run_exercise(
+                EXERCISES[message["name"]], self.shell.user_ns, message["cases"],
+                harness.define(message["definitions"]))}
+        reply["output"] = ""
+        if type(self).forge is not None:
+            reply = type(self).forge(message, reply)
+        return wire.loads(wire.dumps(reply))
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """Grading with :class:`InProcessSandbox`; yields a setter for the forgery."""
+    monkeypatch.setattr(grade, "Sandbox", InProcessSandbox)
+    monkeypatch.setattr(InProcessSandbox, "forge", None)
+    yield lambda forge: monkeypatch.setattr(InProcessSandbox, "forge", staticmethod(forge))
+
+
+def copy_student(folder, student, source=SUBMITTED):
+    shutil.copytree(source / student, folder / student)
+
+
+def rows(out):
+    with open(out / report.GRADES_FILE, newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def forging(name: str, change):
+    """A forgery of exercise ``name``'s reply by the student ``forger``: ``change(reply)``
+    gives what is sent instead. Other exercises and students are left alone."""
+    def forge(message, reply):
+        if message.get("op") == "exercise" and message["name"] == name \
+                and threading.current_thread().name == "forger":
+            return change(reply)
+        return reply
+    return forge
+
+
+def grade_as(student: str, path, **kwargs):
+    """Grade one notebook in a thread named after the student (see :func:`forging`)."""
+    box = {}
+
+    def target():
+        try:
+            box["result"] = grade.grade_submission(path, student, 20211, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+    thread = threading.Thread(target=target, name=student)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+# --- 2. Validation at the boundary ---
+
+def test_forged_array_where_a_count_belongs_is_a_crashed_exercise_not_a_dead_batch(
+        in_process, tmp_path, monkeypatch):
+    """The issue's attack: an array where a number belongs made ``Check.passed`` an
+    ndarray, and ``write_result`` raised in the main thread. Now the forger's exercise
+    is crashed, the rest of its notebook is graded, and so is everyone else."""
+    def forge(reply):
+        reply["outcomes"] = [{"ok": {**o["ok"], "before": np.array([0])}} for o in reply["outcomes"]]
+        return reply
+    in_process(forging("my_dense", forge))
+    for student in ["full_marks", "sum_loss"]:
+        copy_student(tmp_path / "class", student)
+    shutil.copytree(SUBMITTED / "full_marks", tmp_path / "class" / "forger")
+    monkeypatch.setattr(batch, "grade_submission", lambda path, student, seed, limits: grade_as(
+        student, path, limits=limits))
+    batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=20211, jobs=1, progress=False)
+    table = rows(tmp_path / "out")
+    assert float(table["full_marks"]["total"]) == TOTAL_POINTS
+    assert float(table["sum_loss"]["total"]) == pytest.approx(TOTAL_POINTS - EXERCISES["loss"].points * 2 / 3, abs=0.01)
+    forger = json.loads((tmp_path / "out" / "forger" / "result.json").read_text())
+    assert forger["status"] == "incomplete" and forger["exercises"]["my_dense"]["status"] == "crashed"
+    assert forger["score"] == TOTAL_POINTS - EXERCISES["my_dense"].points
+    assert "malformed" in forger["exercises"]["my_dense"]["feedback"]
+
+
+@pytest.mark.parametrize("name,field,value", [
+    ("my_dense", "before", np.array([0])),
+    ("my_dense", "trainable", 2.0),
+    ("my_model", "is_mydense", np.array([True])),
+    ("my_model", "W_shape", "2,1"),
+    ("train", "losses", [np.array([0.5])] * 15),
+    ("train_with_optimizer", "iterations", [12]),
+    ("train_with_optimizer", "W", np.zeros((10 ** 4, 1))),
+    ("train_minibatch", "losses", {"__repr__": "list"}),
+])
+def test_every_field_the_probe_computes_is_checked(name, field, value):
+    cases = grade.cases_for(EXERCISES[name], 20211)
+    honest = honest_outcomes(name)
+    forged = [{"ok": {**o["ok"], field: value}} for o in honest]
+    result = grade.judge_reply(name, cases, {"outcomes": wire.loads(wire.dumps(forged))})
+    assert result.status == "crashed" and result.score == 0
+    assert f"field {field!r}" in result.feedback
+    json.dumps(result.to_dict())  # plain data only
+    assert grade.judge_reply(name, cases, {"outcomes": honest}).score == EXERCISES[name].points
+
+
+@pytest.mark.parametrize("reply", [
+    None, [], {"outcomes": None}, {"outcomes": [{"ok": {}}]}, {"outcomes": [{"ok": 1, "error": "x"}] * 3},
+    {"outcomes": [{"missing": "os"}] * 3}, {"outcomes": [{"error": ["not", "text"]}] * 3},
+    {"failed": {"not": "text"}},
+])
+def test_malformed_envelopes_are_crashed_with_a_reason(reply):
+    cases = grade.cases_for(EXERCISES["predict"], 20211)
+    result = grade.judge_reply("predict", cases, reply)
+    assert result.status == "crashed" and result.score == 0 and result.feedback.count("\n") >= 1
+    json.dumps(result.to_dict())
+
+
+def test_student_answers_of_any_form_are_graded_not_refused():
+    """A returned value is the student's answer, right or wrong: odd forms are described
+    in the feedback, never mistaken for a forgery."""
+    cases = grade.cases_for(EXERCISES["predict"], 20211)
+    odd = [np.array(["a"], dtype=object), "```\n# title", 10 ** 30, {"a": 1}, [[1.0]] * 20000,
+           np.full(3, np.nan), None]
+    for value in odd:
+        result = judge.judge("predict", cases, [{"ok": {"out": value}}] * len(cases))
+        assert result.status == "graded" and result.score == 0, value
+        json.dumps(result.to_dict())
+
+
+def test_a_check_result_is_always_a_plain_bool():
+    assert Check("x", np.bool_(True)).passed is True
+    with pytest.raises(TypeError):
+        Check("x", np.array([True]))
+    with pytest.raises(TypeError):
+        Check("x", True, weight=np.array([1.0]))
+
+
+def test_a_forged_cell_reply_skips_the_cell(in_process):
+    """A cell's reply that is neither ok nor an error text (here: an error that is a
+    number) skips that cell as crashed: the student is incomplete, not an exception."""
+    def forge(message, reply):
+        if message.get("op") == "cell" and "def loss(" in message["source"]:
+            return {"error": 5, "output": ""}
+        return reply
+    in_process(forge)
+    result = grade.grade_submission(FULL_MARKS, "forger", 20211)
+    assert result.status == "incomplete" and "malformed" in result.reason
+    assert result.score == TOTAL_POINTS - EXERCISES["loss"].points
+    json.dumps(result.to_dict())
+
+
+# --- 3. Fault containment ---
+
+class Injected(RuntimeError):
+    pass
+
+
+def _fail_for(victim: str, real):
+    """``real``, except that it raises :class:`Injected` while the victim is handled."""
+    def wrapper(*args, **kwargs):
+        if threading.current_thread().name == victim or victim in map(str, args) \
+                or any(isinstance(a, dict) and a.get("student_id") == victim for a in args):
+            raise Injected(f"injected into {real.__name__}")
+        return real(*args, **kwargs)
+    return wrapper
+
+
+@pytest.mark.parametrize("stage", ["grade_submission", "judge", "write_result", "feedback_text",
+                                   "gradescope"])
+def test_an_exception_at_any_stage_costs_only_that_student(stage, in_process, tmp_path, monkeypatch,
+                                                           caplog):
+    for student in ["full_marks", "sum_loss"]:
+        copy_student(tmp_path / "class", student)
+    real_grade = batch.grade_submission
+    monkeypatch.setattr(batch, "grade_submission",
+                        lambda path, student, seed, limits: grade_as(student, path, limits=limits))
+    target = {"grade_submission": (batch, real_grade), "judge": (grade, grade.judge),
+              "write_result": (report, report.write_result),
+              "feedback_text": (report, report.feedback_text), "gradescope": (report, report.gradescope)}
+    module, real = target[stage]
+    if stage == "grade_submission":
+        monkeypatch.setattr(batch, "grade_submission", _fail_for("sum_loss", batch.grade_submission))
+    else:
+        monkeypatch.setattr(module, stage, _fail_for("sum_loss", real))
+    caplog.set_level(logging.ERROR, logger="autograder")
+    results = batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=20211, jobs=1,
+                                progress=False, formats=("tfkit", "gradescope"))
+    table = rows(tmp_path / "out")
+    assert set(table) == {"full_marks", "sum_loss"} == {r["student_id"] for r in results}
+    assert float(table["full_marks"]["total"]) == TOTAL_POINTS
+    assert table["full_marks"]["status"] == "graded"
+    assert table["sum_loss"]["status"] == "ungradable"
+    assert table["sum_loss"]["reason"].startswith("grader error: Injected")
+    assert "Traceback" in caplog.text and "Injected" in caplog.text
+
+
+def test_grades_csv_is_written_even_when_writing_it_fails_along_the_way(tmp_path, monkeypatch):
+    calls = []
+    real = report.write_grades
+
+    def flaky(out_dir):
+        calls.append(out_dir)
+        if len(calls) == 1:
+            raise Injected("disk hiccup")
+        return real(out_dir)
+    monkeypatch.setattr(report, "write_grades", flaky)
+    monkeypatch.setattr(batch, "grade_submission", lambda path, student, seed, limits: grade.Result(
+        student_id=student, score=1.0, seed=seed))
+    for student in ["ann", "ben"]:
+        copy_student(tmp_path / "class", "full_marks")
+        (tmp_path / "class" / "full_marks").rename(tmp_path / "class" / student)
+    batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=1, jobs=1, progress=False)
+    assert set(rows(tmp_path / "out")) == {"ann", "ben"}
+
+
+# --- helpers shared with the fuzzing below ---
+
+_honest: dict = {}
+
+
+def honest_outcomes(name: str) -> list:
+    """What the probe of exercise ``name`` sends for the reference solution (through
+    ``wire``, as on the channel): full marks."""
+    if name not in _honest:
+        from autograder import reference
+        namespace = {ex.defines: getattr(reference, ex.defines) for ex in EXERCISES.values()}
+        exercise = EXERCISES[name]
+        definitions = {n: getattr(reference, n) for n in exercise.uses}
+        outcomes = harness.run_exercise(exercise, namespace, grade.cases_for(exercise, 20211), definitions)
+        _honest[name] = wire.loads(wire.dumps(outcomes))
+    return _honest[name]
