@@ -1,0 +1,373 @@
+"""Isolation by allowlist, attacked: each protection is tested with an adversarial
+submission, and each test also runs with its protection switched off (``Limits.disable``)
+to show that the attack then succeeds, so that no test here can pass hollow.
+
+The attacks start from the full-marks notebook (a known score of 100). A probe reads
+exactly the paths it is after (no open-ended globs) and encodes what it found into a
+graded value: when the attack worked, it replaces ``predict`` with a wrong one, so the
+score says whether it worked, while the status stays ``graded`` with no skipped cell.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import sandbox
+from autograder.batch import grade_class
+from autograder.exercises import EXERCISES
+from autograder.grade import grade_submission
+from autograder.sandbox import Limits
+from conftest import ROOT, with_cell, write_student
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="the isolation tests run as root")]
+
+SEED = 5
+FAST = Limits(cell_seconds=4, time_scale=0.25)
+PREDICT_POINTS = EXERCISES["predict"].points
+
+
+def off(*protections, limits=FAST, **changes) -> Limits:
+    return Limits(**{**limits.__dict__, "disable": frozenset(protections), **changes})
+
+
+def breaks_predict_if_found(probe: str) -> str:
+    """A cell that runs ``probe`` (which must set ``found`` to a list) and, if anything
+    was found, swaps ``predict`` for a wrong one: the attack's success becomes points."""
+    return (probe + "\n"
+            "if found:\n"
+            "    def predict(W, b, inputs):\n"
+            "        return tf.zeros([inputs.shape[0]])\n")
+
+
+def grade(tmp_path, notebook, limits=FAST):
+    path = tmp_path / f"{uuid.uuid4().hex[:8]}.ipynb"
+    nbformat.write(notebook, str(path))
+    return grade_submission(path, "adversary", SEED, limits)
+
+
+def assert_clean_run(result):
+    assert result.status == "graded" and "skipped" not in result.reason, result.reason
+
+
+def processes_with(marker: str) -> list:
+    """Host pids whose command line or name holds ``marker``."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        for name in ("cmdline", "comm"):
+            try:
+                with open(f"/proc/{entry}/{name}", "rb") as text:
+                    if marker.encode() in text.read():
+                        found.append(int(entry))
+                        break
+            except OSError:
+                pass
+    return found
+
+
+def kill_all(pids) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# --- Planted answers ---
+
+PLANT_FOLDERS = ["/srv", "/opt", "/root", "/home", "/var/tmp", "/tmp", str(ROOT)]
+
+
+@pytest.fixture
+def planted(tmp_path):
+    """Answer files planted in the course root, a sibling folder of it, the usual host
+    folders, and the source tree of the kit's editable install (the repository)."""
+    secret = f"ANSWER-{uuid.uuid4().hex}"
+    course, sibling = tmp_path / "course", tmp_path / "sibling"
+    course.mkdir()
+    sibling.mkdir()
+    (course / "nbgrader_config.py").write_text("# a course root\n")
+    folders = [str(course), str(sibling), *PLANT_FOLDERS]
+    paths = [os.path.join(f, f".tfkit-planted-{secret[-8:]}.txt") for f in folders if os.path.isdir(f)]
+    for path in paths:
+        with open(path, "w") as handle:
+            handle.write(secret)
+        os.chmod(path, 0o644)
+    yield secret, paths, course
+    for path in paths:
+        os.unlink(path)
+
+
+def hunt(secret: str, paths: list) -> str:
+    return breaks_predict_if_found(
+        "found = []\n"
+        f"for path in {paths!r}:\n"
+        "    try:\n"
+        "        with open(path) as handle:\n"
+        f"            if {secret!r} in handle.read():\n"
+        "                found.append(path)\n"
+        "    except OSError:\n"
+        "        pass\n")
+
+
+@pytest.mark.parametrize("where", ["course root", "another folder"])
+def test_planted_answers_are_out_of_reach(tmp_path, planted, full_marks, monkeypatch, where):
+    secret, paths, course = planted
+    monkeypatch.chdir(course if where == "course root" else tmp_path)
+    result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"))
+    assert_clean_run(result)
+    assert result.score == 100, result.exercises["predict"].feedback
+
+
+def test_planted_answers_are_out_of_reach_on_the_unprivileged_route(tmp_path, planted, full_marks):
+    secret, paths, _ = planted
+    result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"),
+                   off(route="user namespace"))
+    assert_clean_run(result)
+    assert "own filesystem" in result.isolation and "no capabilities" in result.isolation
+    assert "own user id" not in result.isolation  # one uid for all, without root
+    assert result.score == 100
+
+
+def test_planted_answers_are_found_without_the_allowlist(tmp_path, planted, full_marks):
+    secret, paths, _ = planted
+    result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"),
+                   off(sandbox.FILESYSTEM))
+    assert_clean_run(result)
+    assert result.exercises["predict"].score < PREDICT_POINTS
+
+
+# --- No pivot back to the host ---
+
+def pivot_probe(secret_path: str) -> str:
+    grader = os.getpid()
+    return breaks_predict_if_found(
+        "import os\n"
+        "found = []\n"
+        f"for path in ['/proc/1/root{secret_path}', '/proc/{grader}/root{secret_path}',\n"
+        f"             '/proc/{grader}/environ', '/proc/{grader}/maps']:\n"
+        "    try:\n"
+        "        with open(path, 'rb') as handle:\n"
+        "            text = handle.read()\n"
+        "        if b'TFKIT_PIVOT_SECRET' in text or b'ANSWER-' in text or b'python' in text:\n"
+        "            found.append(path)\n"
+        "    except OSError:\n"
+        "        pass\n")
+
+
+@pytest.mark.parametrize("route", ["auto", "user namespace"])
+def test_no_pivot_back_to_the_host_or_the_grader(tmp_path, planted, full_marks, monkeypatch, route):
+    monkeypatch.setenv("TFKIT_PIVOT_SECRET", "1")
+    _, paths, _ = planted
+    result = grade(tmp_path, with_cell(full_marks, pivot_probe(paths[0]), after="predict"),
+                   off(route=route))
+    assert_clean_run(result)
+    assert result.score == 100
+
+
+def test_the_grader_is_reachable_through_proc_without_isolation(tmp_path, planted, full_marks,
+                                                                monkeypatch):
+    """The same probe, run with no isolation at all (the grader's uid, the host's PID
+    namespace and filesystem), reads the grader's environment and memory map."""
+    monkeypatch.setenv("TFKIT_PIVOT_SECRET", "1")
+    _, paths, _ = planted
+    result = grade(tmp_path, with_cell(full_marks, pivot_probe(paths[0]), after="predict"),
+                   off(route="none"))
+    assert_clean_run(result)
+    assert result.exercises["predict"].score < PREDICT_POINTS
+
+
+# --- Nothing left behind ---
+
+def daemon_cell(marker: str) -> str:
+    """Double fork, setsid, exec a long sleep whose command line carries ``marker``
+    (as its argv[0]); plus a squatter holding many threads, as a later batch's
+    neighbour. ``predict`` is broken if the daemon could not be seen running."""
+    return (
+        "import ctypes, os, threading, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        try:\n"
+        f"            os.execv('/bin/sleep', [{marker!r}, '3000'])\n"
+        "        finally:\n"
+        "            os._exit(0)\n"
+        "    if os.fork() == 0:\n"
+        "        try:\n"
+        f"            ctypes.CDLL(None).prctl(15, {marker!r}.encode(), 0, 0, 0)  # PR_SET_NAME\n"
+        "            for _ in range(400):\n"
+        "                threading.Thread(target=time.sleep, args=(3000,), daemon=True).start()\n"
+        "        finally:\n"
+        "            time.sleep(3000)\n"
+        "            os._exit(0)\n"
+        "    os._exit(0)\n"
+        "def daemon_runs():\n"
+        "    for entry in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n"
+        f"            if {marker!r}.encode() in open(f'/proc/{{entry}}/cmdline', 'rb').read():\n"
+        "                return True\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return False\n"
+        "for _ in range(40):\n"
+        "    if daemon_runs():\n"
+        "        break\n"
+        "    time.sleep(0.05)\n"
+        "else:  # the attack did not even start: that must show in the score\n"
+        "    def predict(W, b, inputs):\n"
+        "        return tf.zeros([inputs.shape[0]])\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_no_process_outlives_its_grading(tmp_path, full_marks, protected):
+    marker = f"tfd{uuid.uuid4().hex[:8]}"
+    limits = FAST if protected else off(sandbox.PROCESSES, sandbox.CGROUP)
+    try:
+        result = grade(tmp_path, with_cell(full_marks, daemon_cell(marker), after="setup_imports"),
+                       limits)
+        assert_clean_run(result)
+        assert result.score == 100
+        left = processes_with(marker)
+        assert (left == []) is protected, left
+    finally:
+        kill_all(processes_with(marker))
+
+
+def test_squatters_do_not_change_a_later_batch(tmp_path, full_marks):
+    """A first batch leaves a daemon and hundreds of threads if it can; a second,
+    separate batch of correct notebooks must still score 100 each."""
+    marker = f"tfd{uuid.uuid4().hex[:8]}"
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_student(first, "squatter", with_cell(full_marks, daemon_cell(marker), after="setup_imports"))
+    for name in ("honest_1", "honest_2"):
+        write_student(second, name, full_marks)
+    try:
+        grade_class([first], tmp_path / "out1", seed=SEED, jobs=1, limits=FAST, progress=False)
+        results = grade_class([second], tmp_path / "out2", seed=SEED, jobs=2, limits=FAST,
+                              progress=False)
+        assert [r["score"] for r in results] == [100, 100], [r["reason"] for r in results]
+        assert processes_with(marker) == []
+    finally:
+        kill_all(processes_with(marker))
+
+
+WORLD_WRITABLE = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue",
+                  "/run", "/var/crash", "/var/mail"]
+SYSV_KEY = 0x7F4B17
+
+
+def litter_cell(marker: str) -> str:
+    """Markers in every world-writable place, a SysV segment and a POSIX one."""
+    return (
+        "import ctypes, os\n"
+        f"for folder in {WORLD_WRITABLE!r}:\n"
+        "    try:\n"
+        f"        open(os.path.join(folder, {marker!r}), 'w').write('the reference')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "libc = ctypes.CDLL(None)\n"
+        f"segment = libc.shmget({SYSV_KEY}, 4096, 0o1666)\n"
+        "from multiprocessing import shared_memory\n"
+        "try:\n"
+        f"    shared = shared_memory.SharedMemory({marker!r}, create=True, size=4096)\n"
+        "except Exception:\n"
+        "    pass\n")
+
+
+def sysv_segments() -> set:
+    with open("/proc/sysvipc/shm") as table:
+        return {int(line.split()[0]) for line in table.readlines()[1:]}
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_nothing_is_left_on_the_host(tmp_path, full_marks, protected):
+    marker = f"tfkit-litter-{uuid.uuid4().hex[:8]}"
+    limits = FAST if protected else off(sandbox.FILESYSTEM, sandbox.IPC)
+    left = []
+    try:
+        result = grade(tmp_path, with_cell(full_marks, litter_cell(marker), after="setup_imports"),
+                       limits)
+        assert_clean_run(result)
+        assert result.score == 100
+        left = sorted({os.path.realpath(os.path.join(f, marker)) for f in WORLD_WRITABLE
+                       if os.path.exists(os.path.join(f, marker))})
+        assert (left == [] and SYSV_KEY not in sysv_segments()) is protected, left
+    finally:
+        for path in left:
+            os.unlink(path)
+        if SYSV_KEY in sysv_segments():
+            os.system(f"ipcrm -M {SYSV_KEY} 2>/dev/null")
+
+
+# --- A saboteur in the class ---
+
+SABOTEUR = (
+    "import ctypes, os, signal, time\n"
+    "libc = ctypes.CDLL(None)\n"
+    "me = os.getpid()\n"
+    "end = time.monotonic() + 3.5\n"
+    "while time.monotonic() < end:\n"
+    "    for entry in os.listdir('/proc'):\n"
+    "        if entry.isdigit() and int(entry) != me:\n"
+    "            pid = int(entry)\n"
+    "            for sig in (signal.SIGKILL, signal.SIGSTOP):\n"
+    "                try:\n"
+    "                    os.kill(pid, sig)\n"
+    "                except OSError:\n"
+    "                    pass\n"
+    "            libc.ptrace(16, pid, 0, 0)  # PTRACE_ATTACH\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_saboteur_cannot_touch_the_students_graded_beside_it(tmp_path, full_marks, protected):
+    """Five honest notebooks and one that kills, stops and traces every process it can
+    see, graded with two jobs: the honest ones keep exactly the solution's score."""
+    submitted = tmp_path / "submitted"
+    write_student(submitted, "a_saboteur", with_cell(full_marks, SABOTEUR, after="setup_imports"))
+    for index in range(5):
+        write_student(submitted, f"honest_{index}", full_marks)
+    limits = off(cell_seconds=6) if protected else off(sandbox.PROCESSES, sandbox.USER, cell_seconds=6)
+    results = grade_class([submitted], tmp_path / "out", seed=SEED, jobs=2, limits=limits,
+                          progress=False)
+    honest = {r["student_id"]: r["score"] for r in results if r["student_id"].startswith("honest")}
+    assert len(honest) == 5
+    if protected:
+        assert set(honest.values()) == {100}, honest
+    else:
+        assert min(honest.values()) < 100, honest
+
+
+# --- Limits that name themselves ---
+
+def memory_hog(megabytes: int) -> str:
+    """A predict that touches memory a block at a time (each block well under any
+    address-space cap), then answers correctly."""
+    return ("def predict(W, b, inputs):\n"
+            "    blocks = []\n"
+            f"    for _ in range({megabytes // 16}):\n"
+            "        blocks.append(bytearray(16 * 2**20))\n"
+            "    return tf.reshape(tf.sigmoid(inputs @ W + b), [-1])\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_memory_kill_is_recorded_as_the_memory_cap(tmp_path, full_marks, protected):
+    limits = off(memory_mb=400) if protected else off(sandbox.CGROUP, memory_mb=400)
+    result = grade(tmp_path, with_cell(full_marks, memory_hog(1200), replace="predict"), limits)
+    feedback = result.exercises["predict"].feedback
+    assert result.exercises["predict"].score == 0
+    assert ("went over its memory cap (400 MB)" in feedback) is protected, feedback
+    assert all(e.score == e.max_score for n, e in result.exercises.items() if n != "predict")
+
+
+def test_the_warning_names_what_is_missing(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(sandbox.isolation, "can_make_user_namespace", lambda: False)
+    warning = sandbox.missing_isolation()
+    assert "NOT isolated" in warning and "user namespaces" in warning
+    monkeypatch.setattr(sandbox.isolation, "can_make_user_namespace", lambda: True)
+    assert sandbox.missing_isolation() == ""
