@@ -185,10 +185,7 @@ def grade_class(paths, out_dir, *, seed: int, jobs: int | None = None, force: bo
     submissions = find_submissions(paths)
     todo = [s for s in submissions
             if force or not (out_dir / s.student_id / report.RESULT_FILE).is_file()]
-    hide = {str(out_dir.resolve())} | {str(Path(p).resolve().parent if Path(p).is_file()
-                                            else Path(p).resolve()) for p in paths}
     limits = limits or Limits()
-    limits = Limits(**{**limits.__dict__, "hide": tuple(sorted(set(limits.hide) | hide))})
     jobs = jobs or os.cpu_count() or 1
     lock = threading.Lock()
     bar = tqdm(total=len(todo), unit="student", desc="grading",

@@ -35,6 +35,10 @@ def _log_to_console() -> None:
 
 def _grade(args) -> int:
     _log_to_console()
+    from .sandbox import missing_isolation
+    warning = missing_isolation()
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr)
     _warm_up()
     from . import report
     from .batch import grade_class

@@ -29,7 +29,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import cgroups, channel, isolation, wire
 
@@ -53,7 +53,6 @@ class Limits:
     file_mb: int = 64
     route: str = "auto"  # "auto"; tests also take "user namespace" and "none" as root
     disable: frozenset = frozenset()  # protections switched off (tests only)
-    hide: tuple = field(default_factory=tuple)  # unused: the filesystem is an allowlist now
 
 
 class Timeout(Exception):

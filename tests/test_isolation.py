@@ -371,3 +371,12 @@ def test_the_warning_names_what_is_missing(monkeypatch):
     assert "NOT isolated" in warning and "user namespaces" in warning
     monkeypatch.setattr(sandbox.isolation, "can_make_user_namespace", lambda: True)
     assert sandbox.missing_isolation() == ""
+
+
+def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, monkeypatch, capsys):
+    from autograder import batch, cli
+    monkeypatch.setattr(sandbox, "missing_isolation", lambda: "grading is NOT isolated: test")
+    monkeypatch.setattr(cli, "_warm_up", lambda: None)
+    monkeypatch.setattr(batch, "grade_class", lambda *a, **k: [])
+    cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
+    assert "WARNING: grading is NOT isolated: test" in capsys.readouterr().err

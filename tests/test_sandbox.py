@@ -12,7 +12,7 @@ import pytest
 from autograder.exercises import EXERCISES
 from autograder.grade import grade_submission
 from autograder.sandbox import Limits
-from conftest import ROOT, SOLUTION, with_cell
+from conftest import ROOT, with_cell
 
 SEED = 5
 FAST = Limits(cell_seconds=4, time_scale=0.25)
@@ -145,34 +145,6 @@ def test_forging_the_probe_table_cannot_invent_layer_weights(tmp_path, release):
         "object.__setattr__(exercises.EXERCISES['my_dense'], 'probe', fake)\n")
     result = grade(tmp_path, with_cell(release, forge, after="setup_imports"))
     assert result.exercises["my_dense"].score < EXERCISES["my_dense"].points
-
-
-@needs_root
-def test_solutions_and_the_reference_are_out_of_reach(tmp_path, release):
-    """A submission that finds the solutions would earn full marks: it must not find them."""
-    hunt = (
-        "import glob, json, os, sys\n"
-        f"candidates = [{str(SOLUTION)!r}] + glob.glob('/**/solutions/**/*.ipynb', recursive=True)\n"
-        f"candidates += glob.glob({str(ROOT)!r} + '/**/*.ipynb', recursive=True)\n"
-        "for path in candidates:\n"
-        "    try:\n"
-        "        cells = json.load(open(path))['cells']\n"
-        "    except Exception:\n"
-        "        continue\n"
-        "    for cell in cells:\n"
-        "        source = ''.join(cell['source'])\n"
-        "        if cell['cell_type'] == 'code' and 'BEGIN SOLUTION' in source:\n"
-        "            exec(source, globals())\n"
-        "try:\n"
-        "    import autograder.reference as ref\n"
-        "    for name in ['predict', 'loss', 'accuracy', 'grad', 'train', 'MyDense', 'MyModel',\n"
-        "                 'model_loss', 'model_grad', 'train_with_optimizer', 'train_minibatch']:\n"
-        "        globals()[name] = getattr(ref, name)\n"
-        "except Exception:\n"
-        "    pass\n"
-        "assert 'autograder.reference' not in sys.modules\n")
-    result = grade(tmp_path, with_cell(release, hunt))
-    assert result.score == 0, result.reason
 
 
 @needs_root
