@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # nbgrader shells out to `alembic` by name, so the environment's bin/ must come first on PATH.
 RUN    := PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore
 
-.PHONY: env release demo test test-fast bench clean
+.PHONY: env release demo test test-fast bench bench-isolation clean
 
 env: $(BIN)/.installed
 
@@ -34,6 +34,10 @@ test-fast: env
 ## Throughput against `nbgrader autograde` on the same submissions.
 bench: env
 	$(RUN) $(BIN)/python benchmarks/throughput.py
+
+## What the sandbox's isolation costs per start and per submission (run as root).
+bench-isolation: env
+	$(RUN) $(BIN)/python benchmarks/isolation.py
 
 clean:
 	rm -rf $(VENV) gradebook.db submitted autograded feedback demo_out

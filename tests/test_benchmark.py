@@ -28,3 +28,17 @@ def test_benchmark_runs_and_totals_agree(tmp_path):
         assert figures_of["peak_pss_total_bytes"] > 0
     assert result["speedup"] > 0
     assert "totals agree" in done.stdout and "4/4" in done.stdout
+
+
+@pytest.mark.slow
+def test_isolation_benchmark_runs_and_reports_both_settings(tmp_path):
+    figures = tmp_path / "isolation.json"
+    done = run(sys.executable, ROOT / "benchmarks" / "isolation.py", "--n", 3, "--grades", 1,
+               "--json", figures, timeout=600)
+    result = json.loads(figures.read_text())
+    for setting in ("full", "none"):
+        assert result[setting]["start"]["median_ms"] > 0
+        assert result[setting]["grade_full_marks"]["median_ms"] > 0
+    assert "own session" in result["none"]["protections"]
+    assert "own filesystem" not in result["none"]["protections"]
+    assert "isolation costs" in done.stdout

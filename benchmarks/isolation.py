@@ -1,0 +1,118 @@
+"""What the sandbox's isolation costs: a fresh sandbox's start from the warm forkserver,
+its stop, and the grading of one submission, with full isolation and with none,
+measured in one run, interleaved, on the same machine.
+
+    make bench-isolation
+    # or, with the environment already built (as root, for full isolation):
+    PATH="$PWD/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python benchmarks/isolation.py --n 30
+
+"full" is what this machine gives (as root: namespaces, the allowlisted root
+filesystem, a uid and a cgroup per sandbox); "none" is the same sandbox with every
+protection but its own session, time limits and rlimits switched off
+(``Limits(route="none", disable={"cgroup caps"})``). Starting means forking from the
+warm forkserver, confining, and the first reply; stopping means killing the process
+tree and removing the cgroup. Each figure is the median over ``--n`` rounds (and the
+90th percentile), the two settings alternating round by round so that a noisy
+neighbour costs both alike. Options: ``--n`` rounds (30), ``--grades`` submissions
+graded per setting (6), ``--json FILE`` writes the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_MARKS = (ROOT / "examples" / "sample_class" / "submitted" / "full_marks" / "tf_from_scratch"
+              / "tf_from_scratch.ipynb")
+
+
+def settings() -> dict:
+    from autograder.sandbox import CGROUP, Limits
+    return {"full": Limits(), "none": Limits(route="none", disable=frozenset({CGROUP}))}
+
+
+def time_start_stop(limits) -> tuple:
+    from autograder.sandbox import Sandbox
+    box = Sandbox(limits)
+    started = time.perf_counter()
+    box.start()
+    ready = time.perf_counter()
+    box.stop()
+    return ready - started, time.perf_counter() - ready, box.isolation
+
+
+def time_grading(limits) -> float:
+    from autograder.grade import grade_submission
+    started = time.perf_counter()
+    result = grade_submission(FULL_MARKS, "bench", 1, limits)
+    if result.score != 100:
+        raise SystemExit(f"the full-marks notebook scored {result.score}: {result.reason}")
+    return time.perf_counter() - started
+
+
+def summary(values: list) -> dict:
+    ordered = sorted(values)
+    return {"median_ms": round(statistics.median(ordered) * 1000, 1),
+            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 1)}
+
+
+def measure(rounds: int, grades: int) -> dict:
+    from autograder.sandbox import start_forkserver
+    start_forkserver()
+    limits = settings()
+    for setting in limits.values():  # warm both paths (first fork, first TF op) untimed
+        time_start_stop(setting)
+    starts = {name: [] for name in limits}
+    stops = {name: [] for name in limits}
+    protections = {}
+    for _ in range(rounds):
+        for name, setting in limits.items():
+            start, stop, protections[name] = time_start_stop(setting)
+            starts[name].append(start)
+            stops[name].append(stop)
+    gradings = {name: [] for name in limits}
+    for _ in range(grades):
+        for name, setting in limits.items():
+            gradings[name].append(time_grading(setting))
+    figures = {name: {"start": summary(starts[name]), "stop": summary(stops[name]),
+                      "grade_full_marks": summary(gradings[name]),
+                      "protections": protections[name]} for name in limits}
+    figures["cost_per_submission_ms"] = round(
+        figures["full"]["grade_full_marks"]["median_ms"] - figures["none"]["grade_full_marks"]["median_ms"], 1)
+    return {"rounds": rounds, "grades": grades, **figures}
+
+
+def report(figures: dict) -> str:
+    lines = ["| setting | start (median / p90) | stop (median / p90) | grading a full-marks notebook |",
+             "|---|---:|---:|---:|"]
+    for name in ("full", "none"):
+        row = figures[name]
+        lines.append(f"| {name} | {row['start']['median_ms']} / {row['start']['p90_ms']} ms "
+                     f"| {row['stop']['median_ms']} / {row['stop']['p90_ms']} ms "
+                     f"| {row['grade_full_marks']['median_ms']} ms |")
+    lines.append(f"\nisolation costs {figures['cost_per_submission_ms']} ms per submission "
+                 f"(median grading time, full minus none; {figures['rounds']} start rounds, "
+                 f"{figures['grades']} gradings per setting)")
+    lines.append("full isolation here: " + ", ".join(figures["full"]["protections"]))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=30, help="start/stop rounds per setting (30)")
+    parser.add_argument("--grades", type=int, default=6, help="gradings per setting (6)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    figures = measure(args.n, args.grades)
+    print(report(figures))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
