@@ -70,11 +70,14 @@ def fence(text, info: str = "") -> str:
 
 
 def csv_cell(value):
-    """A grade-sheet cell: strings that a spreadsheet would evaluate (starting with
-    ``= + - @``, a tab or a carriage return) get a leading ``'``; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A grade-sheet cell: in strings, control characters other than newline and tab are
+    shown as escapes (a bare ``\r`` would start a new row for many readers), and a
+    string a spreadsheet would evaluate (starting with ``= + - @``, a tab or a carriage
+    return) gets a leading ``'``; numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    value = visible(value, "\n\t")
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 class TerminalFormatter(logging.Formatter):

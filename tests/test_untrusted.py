@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import faulthandler
+import io
 import json
 import logging
 import os
@@ -81,12 +82,13 @@ def rows(out):
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
-def forging(name: str, change):
-    """A forgery of exercise ``name``'s reply by the student ``forger``: ``change(reply)``
-    gives what is sent instead. Other exercises and students are left alone."""
+def forging(name: str, change, student: str | None = "forger"):
+    """A forgery of exercise ``name``'s reply by ``student`` (graded in a thread of that
+    name, see :func:`grade_as`; None: by everyone): ``change(reply)`` gives what is sent
+    instead. Other exercises and students are left alone."""
     def forge(message, reply):
         if message.get("op") == "exercise" and message["name"] == name \
-                and threading.current_thread().name == "forger":
+                and student in (None, threading.current_thread().name):
             return change(reply)
         return reply
     return forge
@@ -282,3 +284,211 @@ def honest_outcomes(name: str) -> list:
         outcomes = harness.run_exercise(exercise, namespace, grade.cases_for(exercise, 20211), definitions)
         _honest[name] = wire.loads(wire.dumps(outcomes))
     return _honest[name]
+
+
+# --- 5. Files and names ---
+
+SECRET = "TOP-SECRET-7f3a"
+
+
+def _fifo_guard():
+    """A FIFO read would block forever: end the test run loudly instead of hanging."""
+    faulthandler.dump_traceback_later(120, exit=True)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder", "device"])
+def test_only_regular_files_are_read(kind, tmp_path):
+    secret = tmp_path / "secret.ipynb"
+    secret.write_text(SECRET)
+    path = tmp_path / "student.ipynb"
+    if kind == "symlink":
+        path.symlink_to(secret)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif os.geteuid() == 0:
+        os.mknod(path, 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))  # like /dev/null
+    else:
+        pytest.skip("making a device needs root")
+    _fifo_guard()
+    try:
+        with pytest.raises(grade.Ungradable) as refused:
+            grade.code_cells(path)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert "not a regular file" in str(refused.value) and SECRET not in str(refused.value)
+
+
+def test_a_class_with_links_fifos_and_hostile_names(in_process, tmp_path):
+    """Loose notebooks as zip_collect leaves them, some hostile: links to another
+    student's work and to a secret, a FIFO, a linked folder, and names that would climb
+    out of --out or run as a spreadsheet formula."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    shutil.copy(SUM_LOSS, loose / "alice.ipynb")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    (loose / "bob.ipynb").symlink_to(loose / "alice.ipynb")
+    (loose / "carol.ipynb").symlink_to(tmp_path / "secret.txt")
+    os.mkfifo(loose / "dave.ipynb")
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(FULL_MARKS, tmp_path / "elsewhere" / "x.ipynb")
+    (loose / "erin").symlink_to(tmp_path / "elsewhere")
+    shutil.copy(FULL_MARKS, loose / "...ipynb")
+    shutil.copy(FULL_MARKS, loose / '=HYPERLINK("x").ipynb')
+    out = tmp_path / "grades" / "out"
+    _fifo_guard()
+    try:
+        results = batch.grade_class([loose], out, seed=20211, jobs=1, progress=False)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    by_name = {r["submitted_as"]: r for r in results}
+    assert by_name["alice"]["score"] == pytest.approx(TOTAL_POINTS - EXERCISES["loss"].points * 2 / 3, abs=0.01)
+    for name, why in [("bob", "symbolic link"), ("carol", "symbolic link"), ("dave", "FIFO"),
+                      ("erin", "symbolic link")]:
+        assert by_name[name]["status"] == "ungradable" and why in by_name[name]["reason"], name
+        assert by_name[name]["score"] == 0
+    for name in ["..", '=HYPERLINK("x")']:
+        assert by_name[name]["score"] == TOTAL_POINTS
+        student = by_name[name]["student_id"]
+        assert (out / student / "result.json").is_file() and not student.startswith((".", "="))
+    assert len({r["student_id"] for r in results}) == len(results) == 7
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(loose)
+            and not p.is_relative_to(out) and p.parent != tmp_path and p.parent.name != "elsewhere"] == []
+    for path in out.rglob("*"):
+        assert path.is_dir() or SECRET not in path.read_text(errors="replace")
+    with open(out / report.GRADES_FILE, newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+
+
+@pytest.mark.parametrize("student_id", ["..", ".", "", "a/b", "../x", "/etc"])
+def test_writes_stay_under_out(student_id, tmp_path):
+    with pytest.raises(report.OutsideOutput):
+        report.write_result(tmp_path / "out", grade.Result(student_id=student_id).to_dict())
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_a_planted_link_in_out_is_not_written_through(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out" / "ann").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(report.OutsideOutput):
+        report.write_result(tmp_path / "out", grade.Result(student_id="ann").to_dict())
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+# --- 6. Outputs escaped for where they go ---
+
+EVIL_ID = "x\r\x1b[2K\x1b]0;pwned\x07100 graded\n## Score: 100 / 100"
+
+
+def test_cells_are_named_by_the_instructor_never_by_the_submission(in_process):
+    """A cell's grade id comes from the submission's metadata: only an exercise's own id
+    is shown, and otherwise the cell's position."""
+    notebook = with_cell(nbformat.read(str(FULL_MARKS), as_version=4), "raise ValueError('boom')",
+                         after="predict")
+    position = 1 + next(i for i, c in enumerate(notebook.cells)
+                        if c.metadata.get("nbgrader", {}).get("grade_id") == "predict") + 1
+    notebook.cells[position - 1].metadata["nbgrader"] = {"grade_id": EVIL_ID}
+    loss = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "loss")
+    loss.source = "raise ValueError('no loss')"
+    path = write_student(in_process_folder := notebook_folder(), "named", notebook)
+    result = grade.grade_submission(path, "named", 20211)
+    assert f"cell {position} raised ValueError: boom" in result.reason
+    assert "(loss) raised ValueError: no loss" in result.reason
+    assert "pwned" not in result.reason and "Score" not in result.reason
+    assert result.score == TOTAL_POINTS - EXERCISES["loss"].points
+    shutil.rmtree(in_process_folder)
+
+
+def notebook_folder():
+    import tempfile
+    from pathlib import Path
+    return Path(tempfile.mkdtemp(prefix="tfkit-untrusted-"))
+
+
+FENCE_BREAKER = "x\n````\n# Score: 100 / 100\n<img src=x onerror=alert(1)>\n``````\n"
+
+
+def _rendered(markdown_text: str) -> str:
+    return mistune.html(markdown_text)
+
+
+def test_feedback_and_gradescope_keep_student_text_literal(in_process, tmp_path):
+    """A forged error text tries to close the feedback's code fence, add a heading and
+    raw HTML; the reason tries the same in the quote above the table."""
+    in_process(forging("predict", lambda reply: {
+        **reply, "outcomes": [{"error": FENCE_BREAKER}] * len(reply["outcomes"])}, student=None))
+    (tmp_path / "class").mkdir()
+    shutil.copy(SUM_LOSS, tmp_path / "class" / "forger.ipynb")
+    batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=20211, jobs=1, progress=False,
+                      formats=("tfkit", "gradescope"))
+    feedback = (tmp_path / "out" / "forger" / "feedback.md").read_text()
+    html = _rendered(feedback)
+    assert "<img" not in html and html.count("<h1") == 1
+    assert set(h.split("</h2>")[0] for h in html.split("<h2>")[1:]) == {"predict", "loss"}
+    gradescope = json.loads((tmp_path / "out" / "forger" / "results.json").read_text())
+    for test in gradescope["tests"]:
+        assert test["output_format"] == "md"
+        assert "<img" not in _rendered(test["output"]) and "<h1" not in _rendered(test["output"])
+    result = grade.Result(student_id="s", reason=FENCE_BREAKER).to_dict()
+    assert "<img" not in _rendered(report.feedback_text(result))
+    assert "<h1" not in _rendered(report.gradescope(result)["output"])
+
+
+def _invisible(text: str) -> list:
+    return [c for c in text if c != "\n" and escape.invisible(c)]
+
+
+def test_the_terminal_table_shows_escapes_not_effects():
+    results = [grade.Result(student_id=EVIL_ID, reason="\x1b[31mred\r\u202eevil").to_dict(),
+               grade.Result(student_id="plain").to_dict()]
+    shown = report.table(results)
+    assert _invisible(shown) == [] and "\\x1b" in shown and "\\r" in shown
+    assert len(shown.splitlines()) == 2 + len(results)
+
+
+def test_the_progress_bar_and_the_log_show_escapes(tmp_path, monkeypatch, caplog):
+    shown = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def set_postfix_str(self, text):
+            shown.append(text)
+
+        def update(self):
+            pass
+
+        def close(self):
+            pass
+    monkeypatch.setattr(batch, "tqdm", Bar)
+    monkeypatch.setattr(batch, "Submission", batch.Submission)
+    monkeypatch.setattr(batch, "find_submissions", lambda paths: [
+        batch.Submission(EVIL_ID.replace("/", "_").replace("\n", " "), tmp_path / "x.ipynb")])
+    monkeypatch.setattr(report, "student_folder", lambda out, sid: tmp_path / "out" / "s")
+
+    def fail(*args):
+        raise Injected("\x1b]0;pwned\x07")
+    monkeypatch.setattr(batch, "grade_submission", fail)
+    batch.grade_class([tmp_path], tmp_path / "out", seed=1, jobs=1)
+    assert shown and _invisible("".join(shown)) == []
+    record = next(r for r in caplog.records if r.name == "autograder.batch")
+    assert _invisible(escape.TerminalFormatter().format(record)) == []
+
+
+def test_csv_cells_never_start_a_formula():
+    hostile = ["=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
+    results = [{**grade.Result(student_id=h, status=h, reason=h).to_dict()} for h in hostile]
+    cells = [c for row in csv.reader(io.StringIO(report.grades_csv(results), newline="")) for c in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    assert "'=1+1" in cells
+
+
+def test_html_templates_would_be_autoescaped():
+    from jinja2 import DictLoader
+    env = report._templates.overlay(loader=DictLoader({"t.html.j2": "{{ x }}", "t.md.j2": "{{ x }}"}))
+    assert env.get_template("t.html.j2").render(x="<img onerror=1>") == "&lt;img onerror=1&gt;"
+    assert env.get_template("t.md.j2").render(x="<b>") == "<b>"  # Markdown: escaped by filters
