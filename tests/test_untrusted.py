@@ -492,3 +492,135 @@ def test_html_templates_would_be_autoescaped():
     env = report._templates.overlay(loader=DictLoader({"t.html.j2": "{{ x }}", "t.md.j2": "{{ x }}"}))
     assert env.get_template("t.html.j2").render(x="<img onerror=1>") == "&lt;img onerror=1&gt;"
     assert env.get_template("t.md.j2").render(x="<b>") == "<b>"  # Markdown: escaped by filters
+
+
+# --- 7. Fuzzing the grader's side of the channel ---
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis.extra.numpy import array_shapes, arrays  # noqa: E402
+
+FUZZ = settings(max_examples=60, deadline=timedelta(seconds=5), database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+NAMES = sorted(EXERCISES)
+FIELDS = sorted({
+    "out", "loss", "dW", "db", "W", "b", "losses", "before", "first", "W_shape", "b_shape",
+    "trainable", "is_mydense", "grads", "iterations", "again", "other_seed"})
+HUGE = [np.zeros(replies.MAX_ELEMENTS + 1, dtype=np.float32), 10 ** 400, "x" * 100_000,
+        [0.5] * (replies.MAX_NODES + 1), [[[[[[[[[[[1.0]]]]]]]]]]], np.full((3, 2), np.inf),
+        float("nan"), -float("inf")]
+numeric_arrays = arrays(st.sampled_from(["bool", "int8", "int64", "uint16", "float16", "float32", "float64"]),
+                        array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+leaves = (st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats() | st.text(max_size=12)
+          | numeric_arrays | st.integers(0, len(HUGE) - 1).map(HUGE.__getitem__))
+values = st.recursive(leaves, lambda kids: st.lists(kids, max_size=4)
+                      | st.dictionaries(st.sampled_from([*FIELDS, "__repr__", "x"]), kids, max_size=4),
+                      max_leaves=10)
+objects = st.sampled_from([np.array([object()]), np.array(["a", "b"]), np.array([1 + 2j]), object(),
+                           np.float32(1.5), np.int64(3), (1.0, 2.0)])
+outcome_forms = (st.fixed_dictionaries({"ok": values}) | st.fixed_dictionaries({"error": values})
+                 | st.fixed_dictionaries({"missing": values}) | values)
+
+
+def assert_recorded(result, name: str) -> None:
+    """A result the batch can record: plain types, a score in range, strict JSON."""
+    assert isinstance(result, judge.ExerciseResult) and result.name == name
+    assert result.status in {"graded", "missing", "error", "timeout", "crashed"}
+    assert type(result.score) is float and 0 <= result.score <= EXERCISES[name].points
+    assert all(type(c.passed) is bool and type(c.weight) is float for c in result.checks)
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def _cases(name: str) -> list:
+    return grade.cases_for(EXERCISES[name], 20211)
+
+
+def test_fuzz_warm_up():
+    """Reference results are computed once per case (memoised): do it before the
+    properties below, so their deadlines measure the grader's handling of a reply."""
+    for name in NAMES:
+        assert grade.judge_reply(name, _cases(name), {"outcomes": honest_outcomes(name)}).score \
+            == EXERCISES[name].points
+
+
+@FUZZ
+@given(raw=st.binary(max_size=400)
+       | st.builds(lambda v, cut: wire.dumps(v)[:cut], values, st.integers(0, 400))
+       | st.builds(lambda n, tail: b"[" * n + b"]" * (n if tail else 0), st.integers(1, 100_000),
+                   st.booleans()))
+def test_fuzz_wire_loads_raises_only_wire_error(raw):
+    try:
+        wire.loads(raw)
+    except wire.WireError:
+        pass
+
+
+@FUZZ
+@given(spec=st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["float64", "int8", "object"]),
+                               st.lists(st.integers(-3, 2 ** 70), max_size=4), st.integers(),
+                               st.sampled_from(["AAAA", "AAAAAAAAAAA=", "!!"])), max_size=4),
+       extra=st.booleans())
+def test_fuzz_array_specs_raise_only_wire_error(spec, extra):
+    message = {"__ndarray__": spec, **({"x": 1} if extra else {})}
+    try:
+        value = wire.loads(json.dumps(message).encode())
+    except wire.WireError:
+        return
+    assert isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+
+
+@FUZZ
+@given(name=st.sampled_from(NAMES),
+       reply=values | st.fixed_dictionaries({"outcomes": st.lists(outcome_forms, max_size=4)})
+       | st.fixed_dictionaries({"failed": values}))
+def test_fuzz_any_decoded_reply_is_recorded(name, reply):
+    assert_recorded(grade.judge_reply(name, _cases(name), wire.loads(wire.dumps(reply))), name)
+
+
+def confusions(honest):
+    """Values of the wrong kind that look like the honest one: the forgeries most likely
+    to slip through a check (an array for a number, a list of arrays, a text)."""
+    wrapped = np.asarray(honest, dtype=object) if isinstance(honest, list) and honest and \
+        isinstance(honest[0], np.ndarray) else np.asarray(honest if honest is not None else 0)
+    forms = [wrapped, np.array([wrapped]) if wrapped.dtype != object else wrapped, str(honest)[:50],
+             [np.asarray(v) for v in honest] if isinstance(honest, list) else [honest],
+             {"__repr__": "forged"}, np.float64(1.0), True, -1, 2 ** 31, float("nan")]
+    return st.sampled_from(forms)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(FUZZ, max_examples=25)
+@given(data=st.data())
+def test_fuzz_one_forged_field_in_an_honest_reply_is_recorded(name, data):
+    honest = honest_outcomes(name)
+    index = data.draw(st.integers(0, len(honest) - 1))
+    field = data.draw(st.sampled_from(sorted(honest[index]["ok"])))
+    value = data.draw(confusions(honest[index]["ok"][field]) | values | objects)
+    forged = [dict(o, ok={**o["ok"], field: value}) if i == index else o for i, o in enumerate(honest)]
+    assert_recorded(judge.judge(name, _cases(name), forged), name)  # in-process (kernel) route
+    assert_recorded(grade.judge_reply(name, _cases(name), wire.loads(wire.dumps({"outcomes": forged}))),
+                    name)
+
+
+@FUZZ
+@given(reply=values | objects)
+def test_fuzz_cell_replies_are_ok_an_error_or_refused(reply):
+    try:
+        plain = replies.cell_reply(reply)
+    except replies.Malformed:
+        return
+    assert plain == {"ok": True} or (set(plain) == {"error"} and isinstance(plain["error"], str))
+    assert isinstance(replies.output(reply, 100), str)
+
+
+@FUZZ
+@given(name=st.text())
+def test_fuzz_student_ids_are_safe_and_unique(name):
+    names = [name, name + "/", "." + name, "=" + name, name.upper()]
+    ids = batch.unique_ids(names)
+    assert len(set(ids.values())) == len(set(names))
+    for safe in ids.values():
+        assert safe and "/" not in safe and "\\" not in safe and not safe.startswith((".", "=", "+", "-", "@"))
+        assert not _invisible(safe) and len(safe.encode("utf-8", "surrogatepass")) <= 255
+        assert not safe[:1].isspace()

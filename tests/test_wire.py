@@ -24,6 +24,12 @@ def test_object_arrays_and_objects_are_not_sent():
     b"not json",
     json.dumps({"__ndarray__": ["object", [1], base64.b64encode(b"x").decode()]}).encode(),
     json.dumps({"__ndarray__": ["float64", [4], "!!!"]}).encode(),
+    json.dumps({"__ndarray__": ["float64", [2 ** 70], ""]}).encode(),
+    json.dumps({"__ndarray__": ["float64", [3], base64.b64encode(b"x" * 8).decode()]}).encode(),
+    json.dumps({"__ndarray__": ["float64", [1], base64.b64encode(b"x" * 8).decode()], "x": 1}).encode(),
+    json.dumps({"__ndarray__": {"abc": 1, "def": 2, "ghi": 3}}).encode(),
+    b"[" * 100_000 + b"]" * 100_000,  # RecursionError before
+    b"\xff\xfe",
 ])
 def test_malformed_messages_are_refused(raw):
     with pytest.raises(wire.WireError):
