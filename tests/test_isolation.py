@@ -380,3 +380,25 @@ def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, mon
     monkeypatch.setattr(batch, "grade_class", lambda *a, **k: [])
     cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
     assert "WARNING: grading is NOT isolated: test" in capsys.readouterr().err
+
+
+FD_PROBE = breaks_predict_if_found(
+    "import os\n"
+    "found = []\n"
+    "for fd in range(3, 1024):\n"
+    "    try:\n"
+    "        os.fstat(fd)\n"
+    "        found.append(fd)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "found = found[1:]  # one descriptor is the sandbox's own end of the channel\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_no_descriptor_of_the_grader_reaches_student_code(tmp_path, full_marks, protected):
+    """The forkserver's alive pipe and the resource tracker's pipe were inherited once;
+    a submission wrote to them to crash the forkserver and make root unlink files."""
+    limits = FAST if protected else off(sandbox.DESCRIPTORS)
+    result = grade(tmp_path, with_cell(full_marks, FD_PROBE, after="predict"), limits)
+    assert_clean_run(result)
+    assert (result.score == 100) is protected, result.exercises["predict"].feedback
