@@ -143,13 +143,15 @@ def build_root(owner: int, tmp_mb: int) -> None:
     the uid that will own ``/tmp`` (as seen from inside the sandbox)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
+    # /tmp first: a Python installation under /tmp (a CI checkout's venv) is then bound
+    # inside the private /tmp instead of being hidden by it.
+    os.makedirs(STAGE + "/tmp")
+    mount("tmpfs", STAGE + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"mode=700,uid={owner},gid={owner},size={tmp_mb}m")
     for path in allowed_paths():
         _place(path, STAGE)
     _write_accounts(STAGE, owner)
     _make_dev(STAGE)
-    os.makedirs(STAGE + "/tmp")
-    mount("tmpfs", STAGE + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"mode=700,uid={owner},gid={owner},size={tmp_mb}m")
     os.makedirs(STAGE + "/proc")
     mount("proc", STAGE + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.chdir(STAGE)
