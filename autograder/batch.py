@@ -1,7 +1,13 @@
 """Grading a class: finding submissions, grading them in parallel, writing results.
 
-A submission that cannot be graded still gets a row, with its reason; a re-run skips
-the students who already have a result.json unless told to regrade.
+A submission that cannot be graded still gets a row, with its reason. A re-run grades
+a student again unless their result is current: graded from the same notebook bytes
+(sha256), seed, assignment, submission time and kit (version and grading code), and,
+for an incomplete result, the same time limits (:func:`stale`). ``--force`` grades
+everyone again. With a roster, a rostered student with nothing submitted is recorded
+``missing``; a submission from someone not on it is graded and flagged, never dropped.
+Each run ends by rebuilding grades.csv and every feedback with the instructor's
+overrides (``report.rebuild``), and by counting what it did (:class:`Summary`).
 
 One student never costs the others: any exception while grading, judging or writing a
 student is caught at that student, logged with its traceback for the instructor, and
@@ -12,119 +18,27 @@ submitted folders never follows a symbolic link.
 """
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections import Counter
 import os
-import re
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import ASSIGNMENT, escape, report
+from . import ASSIGNMENT, adjust, escape, report
 from .grade import Result, grade_submission
 from .sandbox import Limits
+from .submissions import NotASubmission, Submission, find_submissions, inside, unique_ids  # noqa: F401
 
 log = logging.getLogger(__name__)
-MAX_ID_CHARS = 56  # with a "~N" suffix, at most 240 bytes of UTF-8: a valid file name
-
-
-@dataclass(frozen=True)
-class Submission:
-    student_id: str
-    notebook: Path | None  # None: nothing to grade (the reason says why)
-    reason: str = ""
-    submitted_as: str = ""  # the name as found (folder or file name), before safe_student_id
-
-
-def safe_student_id(name: str) -> str:
-    """``name`` made safe as a folder name and a grade-sheet cell: path separators and
-    control, format or unassigned characters become ``_``, and so do leading dots,
-    spaces and the characters a spreadsheet reads as a formula (``= + - @``); at most
-    ``MAX_ID_CHARS`` characters, never empty."""
-    chars = "".join("_" if c in "/\\" or escape.invisible(c) else c for c in str(name))
-    chars = re.sub(r"^[\s.=+\-@]+", lambda m: "_" * len(m.group()), chars)
-    return chars[:MAX_ID_CHARS] or "_"
-
-
-def unique_ids(names) -> dict:
-    """A safe, unique student id for each name (sorted, so a re-run gives the same ids):
-    a clash gets ``~2``, ``~3``, ..."""
-    ids, taken = {}, set()
-    for name in sorted(names):
-        base = candidate = safe_student_id(name)
-        number = 1
-        while candidate in taken:
-            number += 1
-            candidate = f"{base}~{number}"
-        taken.add(candidate)
-        ids[name] = candidate
-    return ids
-
-
-def _real_dir(path: Path) -> bool:
-    """A folder that is not a symbolic link: the walk never follows one."""
-    return path.is_dir() and not path.is_symlink()
-
-
-def _notebook_in(folder: Path) -> tuple:
-    if folder.is_symlink():
-        return None, f"{folder.name} is a symbolic link (not followed)"
-    try:
-        notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-    except OSError as exc:
-        return None, f"{folder.name} cannot be listed: {exc.strerror or type(exc).__name__}"
-    preferred = [p for p in notebooks if p.stem == ASSIGNMENT]
-    if preferred or len(notebooks) == 1:
-        return (preferred or notebooks)[0], ""  # not read here: grade.read_notebook checks it
-    if not notebooks:
-        return None, f"no notebook in {folder.name}"
-    return None, f"several notebooks in {folder.name} and none named {ASSIGNMENT}.ipynb"
-
-
-def _in_folder(path: Path, found: dict) -> None:
-    """The submissions in a folder the instructor named: nbgrader's ``submitted/`` layout
-    or loose notebooks. Entries are looked at without following symbolic links."""
-    for child in sorted(path.iterdir()):
-        if child.is_symlink():
-            found[child.stem if child.suffix == ".ipynb" else child.name] = Submission(
-                "", None, f"{child.name} is a symbolic link (not followed)")
-        elif _real_dir(child) and not child.name.startswith("."):  # not .ipynb_checkpoints
-            inner = child / ASSIGNMENT
-            folder = inner if inner.is_symlink() or _real_dir(inner) else child
-            notebook, reason = _notebook_in(folder)
-            found[child.name] = Submission("", notebook, reason)
-        elif child.suffix == ".ipynb":
-            found[child.stem] = Submission("", child)
-
-
-def find_submissions(paths) -> list:
-    """Submissions under each path: a notebook; a student folder (holding
-    ``tf_from_scratch/``); nbgrader's ``submitted/`` layout (student folders); or a
-    folder of loose notebooks such as zip_collect leaves (one student per notebook).
-    The paths themselves are the instructor's; below them no symbolic link is
-    followed. Each student id is made safe and unique (``submitted_as`` keeps the name
-    as found)."""
-    found = {}
-    for path in map(Path, paths):
-        if path.is_file() or path.suffix == ".ipynb":
-            if path.parent.name == ASSIGNMENT:  # <student>/tf_from_scratch/<notebook>
-                student = path.parent.parent.name
-            else:  # a notebook named after the assignment is named after its folder
-                student = path.parent.resolve().name if path.stem == ASSIGNMENT else path.stem
-            found[student] = Submission("", path)
-        elif (path / ASSIGNMENT).is_symlink() or _real_dir(path / ASSIGNMENT):
-            notebook, reason = _notebook_in(path / ASSIGNMENT)
-            found[path.name] = Submission("", notebook, reason)
-        elif path.is_dir():
-            _in_folder(path, found)
-        else:
-            raise FileNotFoundError(f"no such file or folder: {path}")
-    ids = unique_ids(found)
-    return sorted((replace(found[name], student_id=ids[name], submitted_as=name) for name in found),
-                  key=lambda s: s.student_id)
+MAX_ID_CHARS = escape.MAX_ID_CHARS
+safe_student_id = escape.safe_student_id  # kept here: the name every caller knows
 
 
 def grader_error(submission: Submission, seed: int, stage: str, exc: BaseException) -> dict:
@@ -151,6 +65,46 @@ def grade_one(submission: Submission, seed: int, limits: Limits) -> dict:
         return grader_error(submission, seed, "grading", exc)
 
 
+def fingerprint(submission: Submission, seed: int, limits: Limits) -> dict:
+    """What a result must have been graded from to be current for ``submission``."""
+    folder = submission.notebook.parent if submission.notebook is not None else None
+    submitted_at, _ = adjust.read_timestamp(folder) if folder is not None else (None, "")
+    content = submission.content_hash() or f"none: {submission.reason}"
+    return {"notebook_sha256": content, "seed": seed, "assignment": ASSIGNMENT,
+            "kit": report.kit_fingerprint(), "submitted_at": submitted_at,
+            "limits": {"time_scale": limits.time_scale, "cell_seconds": limits.cell_seconds},
+            "submitted_from": str(folder) if folder is not None else None}
+
+
+def stale(previous: dict | None, key: dict) -> str:
+    """'' when ``previous`` is current for ``key``; else why it must be graded (again)."""
+    if previous is None:
+        return "new"
+    if previous.get("status") == "missing":
+        return "submitted after being recorded missing"
+    if str(previous.get("reason", "")).startswith("grader error"):
+        return "the grader failed last time"
+    for field_, why in [("notebook_sha256", "notebook changed"), ("seed", "seed changed"),
+                        ("assignment", "assignment changed"), ("kit", "kit changed"),
+                        ("submitted_at", "submission time changed")]:
+        if previous.get(field_) != key[field_]:
+            return why if field_ in previous else "graded by an older kit"
+    if previous.get("status") == "incomplete" and previous.get("limits") != key["limits"]:
+        return "time limits changed (was incomplete)"
+    return ""
+
+
+def _previous(out_dir: Path, student_id: str) -> dict | None:
+    path = out_dir / student_id / report.RESULT_FILE
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) else None
+
+
 def record(out_dir: Path, submission: Submission, result: dict, seed: int, formats) -> dict:
     """Write one student's files and return what was recorded: the result, or, if
     writing it failed, a grader-error result in its place. Never raises."""
@@ -173,36 +127,159 @@ def _write_grades(out_dir: Path) -> None:
         log.exception("cannot write %s yet", report.GRADES_FILE)
 
 
-def grade_class(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool = False,
-                formats=("tfkit",), limits: Limits | None = None, progress: bool = True) -> list:
-    """Grade every submission under ``paths`` into ``out_dir``; returns all results
-    in ``out_dir`` (including students graded by an earlier run)."""
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_ALL_GRADED = 0, 1, 2, 3
+EXIT_CODES = {EXIT_OK: "every student with a submission was graded",
+              EXIT_ERROR: "tfgrade itself failed (a traceback says where)",
+              EXIT_USAGE: "nothing was graded: a bad argument, a path, or no submissions",
+              EXIT_NOT_ALL_GRADED: "grades.csv was written, but some students are incomplete "
+                                   "or ungradable (see their reason)"}
+
+
+@dataclass
+class Summary:
+    """What a run did and what the class looks like after it."""
+
+    graded: int = 0  # graded for the first time
+    regraded: list = field(default_factory=list)  # (student, why): graded again
+    skipped: int = 0  # current: not graded again
+    missing: list = field(default_factory=list)  # rostered, nothing submitted
+    not_on_roster: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)  # (path, why)
+    problems: list = field(default_factory=list)  # overrides.csv lines not applied
+    statuses: Counter = field(default_factory=Counter)
+    late: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_NOT_ALL_GRADED if self.statuses["incomplete"] or self.statuses["ungradable"] \
+            else EXIT_OK
+
+    def lines(self) -> list:
+        shown = lambda items: ", ".join(escape.terminal(i) for i in items[:20]) + (  # noqa: E731
+            f" and {len(items) - 20} more" if len(items) > 20 else "")
+        lines = [f"this run: {self.graded} graded, {len(self.regraded)} re-graded because changed, "
+                 f"{self.skipped} skipped as current, {len(self.missing)} newly recorded missing"]
+        whys = Counter(why for _, why in self.regraded)
+        if whys:
+            lines.append("  re-graded: " + ", ".join(f"{n} {why}" for why, n in whys.most_common()))
+        lines.append(f"class ({sum(self.statuses.values())} rows): " + ", ".join(
+            f"{self.statuses[s]} {s}" for s in ("graded", "incomplete", "ungradable", "missing"))
+            + (f"; {self.late} late" if self.late else ""))
+        if self.not_on_roster:
+            lines.append(f"not on the roster (graded; on_roster=no in grades.csv): "
+                         f"{shown(self.not_on_roster)}")
+        if self.ignored:
+            lines.append(f"ignored ({len(self.ignored)}): "
+                         + shown([f"{Path(p).name} ({why})" for p, why in self.ignored]))
+        lines.extend(escape.terminal(p) for p in self.problems)
+        lines.append(f"exit {self.exit_code}: {EXIT_CODES[self.exit_code]}")
+        return lines
+
+
+def _settle(out_dir: Path, settings: dict | None) -> adjust.Settings:
+    """The round's settings: what was stored, with what this run was given on top."""
+    stored = adjust.Settings.load(out_dir)
+    for key, value in (settings or {}).items():
+        if value is not None:
+            setattr(stored, key, value)
+    report.write_atomic(out_dir / adjust.SETTINGS_FILE, stored.to_json())
+    return stored
+
+
+def _record_missing(out_dir: Path, roster: list, submitted: set, seed: int, formats, summary) -> None:
+    for student in roster:
+        if student in submitted or _previous(out_dir, student) is not None:
+            continue
+        result = Result(student_id=student, status="missing", reason=report.MISSING_REASON,
+                        seed=seed).to_dict()
+        record(out_dir, Submission(student, None, report.MISSING_REASON, student), result, seed,
+               formats)
+        summary.missing.append(student)
+
+
+def run_round(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool = False,
+              formats=("tfkit",), limits: Limits | None = None, progress: bool = True,
+              submissions: list | None = None, settings: dict | None = None,
+              nbgrader_feedback=None) -> tuple:
+    """Grade every submission under ``paths`` that has no current result in ``out_dir``
+    (all of them with ``force``), record rostered students with nothing submitted as
+    missing, then rebuild grades.csv and every feedback with the instructor's overrides.
+    ``settings`` updates the round's stored settings (roster, due, late_policy,
+    feedback). Returns ``(results, summary)``: every result in ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [*out_dir.glob(".*.tmp"), *out_dir.glob("*/.*.tmp")]:  # left by a killed run
-        if not stale.parent.is_symlink():
-            stale.unlink(missing_ok=True)
-    submissions = find_submissions(paths)
-    todo = [s for s in submissions
-            if force or not (out_dir / s.student_id / report.RESULT_FILE).is_file()]
+    for stale_tmp in [*out_dir.glob(".*.tmp"), *out_dir.glob("*/.*.tmp")]:  # left by a killed run
+        if not stale_tmp.parent.is_symlink():
+            stale_tmp.unlink(missing_ok=True)
+    summary = Summary()
+    if submissions is None:
+        submissions = find_submissions(paths)
+    # the output folder is never a student (tfgrade grade refuses it before starting)
+    submissions = [s for s in submissions if s.notebook is None or not inside(s.notebook, out_dir)]
+    stored = _settle(out_dir, settings)
+    adjust.ensure_overrides_file(out_dir)
     limits = limits or Limits()
+    todo = []
+    for submission in submissions:
+        key = fingerprint(submission, seed, limits)
+        why = "forced" if force else stale(_previous(out_dir, submission.student_id), key)
+        if not why:
+            summary.skipped += 1
+            continue
+        if why == "new":
+            summary.graded += 1
+        else:
+            summary.regraded.append((submission.student_id, why))
+        todo.append((submission, key))
+    if stored.roster is not None:
+        submitted = {s.student_id for s in submissions}
+        summary.not_on_roster = sorted(submitted - set(stored.roster))
+    try:
+        if stored.roster is not None:
+            _record_missing(out_dir, stored.roster, submitted, seed, formats, summary)
+        _grade_all(out_dir, todo, seed, jobs, limits, formats, progress)
+    finally:
+        summary.problems = report.rebuild(out_dir, formats, nbgrader_feedback)
+    results = report.read_results(out_dir)
+    summary.statuses = Counter(r.get("status", "") for r in results)
+    overrides, _ = adjust.read_overrides(out_dir)
+    summary.late = sum(1 for r in results if (adjust.final_grade(r, overrides, stored).late_seconds
+                                               or 0) > 0)
+    return results, summary
+
+
+def _grade_all(out_dir: Path, todo: list, seed: int, jobs, limits: Limits, formats, progress) -> None:
+    """Grade ``todo`` on ``jobs`` threads, writing each student's files as they finish
+    and grades.csv at most every two seconds (and once at the end, by the caller)."""
     jobs = jobs or os.cpu_count() or 1
     lock = threading.Lock()
+    last_sheet = 0.0
     bar = tqdm(total=len(todo), unit="student", desc="grading",
                disable=not progress or not sys.stderr.isatty())
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_one, s, seed, limits): s for s in todo}
+            futures = {pool.submit(grade_one, s, seed, limits): (s, key) for s, key in todo}
             for future in as_completed(futures):
-                submission = futures[future]
+                submission, key = futures[future]
                 with lock:
-                    result = record(out_dir, submission, future.result(), seed, formats)
-                    _write_grades(out_dir)
+                    result = {**future.result(), **key,
+                              "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                    result = record(out_dir, submission, result, seed, formats)
+                    if time.monotonic() - last_sheet > 2:
+                        _write_grades(out_dir)
+                        last_sheet = time.monotonic()
                 score = result.get("score")
                 bar.set_postfix_str(escape.terminal(f"{submission.student_id}: {score:g}"
                                                     if isinstance(score, (int, float)) else submission.student_id))
                 bar.update()
     finally:
         bar.close()
-        report.write_grades(out_dir)
-    return report.read_results(out_dir)
+
+
+def grade_class(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool = False,
+                formats=("tfkit",), limits: Limits | None = None, progress: bool = True) -> list:
+    """Grade every submission under ``paths`` into ``out_dir``; returns all results
+    in ``out_dir`` (including students graded by an earlier run). See :func:`run_round`."""
+    results, _ = run_round(paths, out_dir, seed=seed, jobs=jobs, force=force, formats=formats,
+                           limits=limits, progress=progress)
+    return results

@@ -1,8 +1,19 @@
-"""``tfgrade``: grade a class, check a notebook before submitting.
+"""``tfgrade``: grade a class, adjust grades, check a notebook before submitting.
 
-    tfgrade grade PATH... --out DIR [--jobs N] [--seed S] [--force] [--format gradescope]
+    tfgrade grade PATH... --out DIR [--jobs N] [--seed S] [--force] [--roster CSV]
+                  [--due WHEN] [--late-policy POLICY] [--feedback full|brief]
+                  [--nbgrader-feedback FEEDBACK_DIR] [--format gradescope]
+    tfgrade override STUDENT EXERCISE|total POINTS --out DIR [--comment TEXT]
     tfgrade check NOTEBOOK
     tfgrade selftest
+
+Exit codes: 0 every student with a submission was graded; 1 tfgrade itself failed;
+2 nothing was done (a bad argument or path, no submissions); 3 grades.csv was written
+but some students are incomplete or ungradable.
+
+Arguments are checked, and submissions found, before TensorFlow starts: a mistake
+costs a second and one line, not a traceback after the start-up. One function per
+subcommand (``_grade``, ``_override``, ...), each registered in :func:`main`.
 """
 from __future__ import annotations
 
@@ -11,6 +22,12 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+EXIT_USAGE = 2  # = batch.EXIT_USAGE; batch is not imported before TensorFlow may start
+
+
+class UsageError(Exception):
+    """A one-line error for the instructor; the command exits with ``EXIT_USAGE``."""
 
 
 def _warm_up() -> None:
@@ -33,7 +50,100 @@ def _log_to_console() -> None:
     logger.setLevel(logging.WARNING)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 256, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32-1, not {value}")
+    return value
+
+
+def _grade_settings(args) -> dict:
+    """The round's settings this run changes (None: keep what the output folder has)."""
+    from . import adjust
+    settings = {"feedback": args.feedback, "late_policy": None, "due": None, "roster": None}
+    try:
+        if args.late_policy is not None:
+            settings["late_policy"] = str(adjust.LatePolicy.parse(args.late_policy))
+        if args.due is not None:
+            settings["due"] = _due(args.due)
+        if args.roster is not None:
+            settings["roster"] = adjust.read_roster(args.roster)
+            settings["roster_file"] = os.path.abspath(args.roster)
+    except adjust.AdjustError as exc:
+        raise UsageError(str(exc)) from None
+    return settings
+
+
+def _due(text: str) -> str:
+    """``--due``: a date and time, or ``gradebook`` for the due date nbgrader's
+    gradebook.db (in the current folder) holds for the assignment."""
+    from . import ASSIGNMENT, adjust
+    if text != "gradebook":
+        return adjust.parse_when(text).isoformat()
+    if not os.path.isfile("gradebook.db"):
+        raise UsageError("--due gradebook: no gradebook.db here (run from the course root)")
+    from nbgrader.api import Gradebook, MissingEntry
+    with Gradebook(f"sqlite:///{os.path.abspath('gradebook.db')}") as gradebook:
+        try:
+            due = gradebook.find_assignment(ASSIGNMENT).duedate
+        except MissingEntry:
+            raise UsageError(f"--due gradebook: no assignment {ASSIGNMENT} in gradebook.db") from None
+    if due is None:
+        raise UsageError(f"--due gradebook: {ASSIGNMENT} has no due date in gradebook.db")
+    return adjust.parse_when(due.isoformat(), naive_is_utc=True).isoformat()
+
+
+def _find(args) -> tuple:
+    """The submissions and ignored files, or a :class:`UsageError`, without TensorFlow."""
+    from .submissions import NotASubmission, find_submissions, inside
+    for path in args.paths:
+        if not os.path.exists(path) and not os.path.islink(path):
+            raise UsageError(f"no such file or folder: {path}")
+        if inside(args.out, path):
+            raise UsageError(f"--out {args.out} is inside {path}, which is being graded: "
+                             "put the output folder elsewhere")
+    if args.nbgrader_feedback and any(inside(args.nbgrader_feedback, p) for p in args.paths):
+        raise UsageError(f"--nbgrader-feedback {args.nbgrader_feedback} is inside a graded folder")
+    ignored = []
+    try:
+        submissions = find_submissions(args.paths, ignored)
+    except NotASubmission as exc:
+        raise UsageError(str(exc)) from None
+    if not submissions:
+        raise UsageError("no submissions found in " + ", ".join(args.paths)
+                         + (f" ({len(ignored)} other files ignored)" if ignored else "")
+                         + ": expected notebooks (.ipynb), student folders or nbgrader's submitted/")
+    return submissions, ignored
+
+
 def _grade(args) -> int:
+    settings = _grade_settings(args)
+    submissions, ignored = _find(args)
+    for path, why in ignored:
+        print(f"ignored: {path} ({why})", file=sys.stderr)
     _log_to_console()
     from .sandbox import missing_isolation
     warning = missing_isolation()
@@ -41,16 +151,39 @@ def _grade(args) -> int:
         print(f"WARNING: {warning}", file=sys.stderr)
     _warm_up()
     from . import report
-    from .batch import grade_class
+    from .batch import run_round
     from .sandbox import Limits
     formats = ("tfkit", *args.format)
-    results = grade_class(args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force,
-                          formats=formats,
-                          limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
-                          progress=not args.quiet)
+    results, summary = run_round(
+        args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force, formats=formats,
+        limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
+        progress=not args.quiet, submissions=submissions, settings=settings,
+        nbgrader_feedback=args.nbgrader_feedback)
+    summary.ignored = ignored
     print(report.table(results))
-    print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)} and a result.json and "
+    print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)}, and result.json and "
           f"feedback.md per student (seed {args.seed})")
+    print("\n".join(summary.lines()))
+    return summary.exit_code
+
+
+def _override(args) -> int:
+    from . import adjust, report
+    from .escape import safe_student_id
+    if not os.path.isdir(args.out):
+        raise UsageError(f"no output folder {args.out}: grade first (tfgrade grade ... --out {args.out})")
+    student = safe_student_id(args.student)
+    if not any(r["student_id"] == student for r in report.read_results(args.out)):
+        raise UsageError(f"no student {student} in {args.out} (see {report.GRADES_FILE})")
+    try:
+        override = adjust.append_override(args.out, student, args.exercise, args.points, args.comment)
+    except adjust.AdjustError as exc:
+        raise UsageError(str(exc)) from None
+    problems = report.rebuild(args.out)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{student}: {override.exercise} set to {override.points:g} "
+          f"(appended to {os.path.join(args.out, adjust.OVERRIDES_FILE)}; grades.csv and feedback rebuilt)")
     return 0
 
 
@@ -62,34 +195,70 @@ def _check(args) -> int:
 
 
 def _selftest(args) -> int:
+    from .contract import EXERCISES
+    unknown = [name for name in args.exercise or () if name not in EXERCISES]
+    if unknown:
+        raise UsageError(f"unknown exercise {', '.join(unknown)} (one of: {', '.join(EXERCISES)})")
     _warm_up()
     from .selftest import main as selftest_main
     return selftest_main(args)
 
 
-def main(argv=None) -> int:
-    from . import DEFAULT_SEED
-    parser = argparse.ArgumentParser(prog="tfgrade", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _grade_parser(commands, default_seed: int) -> None:
     grade = commands.add_parser("grade", help="grade submissions into an output folder")
     grade.add_argument("paths", nargs="+", help="notebooks, student folders, or nbgrader's "
                        "submitted/ folder")
-    grade.add_argument("--out", required=True, help="folder for grades.csv and per-student results")
-    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once "
+    grade.add_argument("--out", required=True, help="folder for grades.csv and per-student results "
+                       "(not inside a graded folder)")
+    grade.add_argument("--jobs", type=_positive_int, default=None, help="submissions graded at once "
                        "(default: the number of cores)")
-    grade.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                       help=f"seed of the inputs; the same seed replays a grading (default {DEFAULT_SEED})")
-    grade.add_argument("--force", action="store_true", help="regrade students already graded")
+    grade.add_argument("--seed", type=_seed, default=default_seed,
+                       help=f"seed of the inputs; the same seed replays a grading (default {default_seed})")
+    grade.add_argument("--force", action="store_true", help="grade every student again, even "
+                       "those whose result is current")
     grade.add_argument("--format", action="append", default=[], choices=["gradescope"],
                        help="also write Gradescope's results.json per student")
-    grade.add_argument("--time-scale", type=float, default=1.0,
+    grade.add_argument("--time-scale", type=_positive_float, default=1.0,
                        help="multiply every exercise's time limit (slow machines)")
-    grade.add_argument("--cell-seconds", type=float, default=15.0,
+    grade.add_argument("--cell-seconds", type=_positive_float, default=15.0,
                        help="time limit of each top-level cell of a notebook (default 15)")
+    grade.add_argument("--roster", help="CSV of the class (column student_id, id, username or "
+                       "login, else the first): rostered students with nothing submitted get a row")
+    grade.add_argument("--due", help="due date and time (2026-12-01 23:59, local time unless a zone "
+                             "is given), or 'gradebook' for nbgrader's; late work is read from "
+                             "nbgrader's timestamp.txt")
+    grade.add_argument("--late-policy", help="none (default: flagged only), or any of "
+                       "per-day=P,floor=F,zero-after=N (P%% off per started day, never below F%%; "
+                       "0 after N days)")
+    grade.add_argument("--feedback", choices=["full", "brief"], default=None,
+                       help="brief leaves expected values out of the feedback (default full)")
+    grade.add_argument("--nbgrader-feedback", metavar="FEEDBACK_DIR",
+                       help="also write FEEDBACK_DIR/<student>/tf_from_scratch/tf_from_scratch.html "
+                       "for nbgrader release_feedback (e.g. the course's feedback/)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(run=_grade)
+
+
+def _override_parser(commands) -> None:
+    override = commands.add_parser("override", help="change a student's points (appends to "
+                                   "OUT/overrides.csv, then rebuilds grades.csv and feedback)")
+    override.add_argument("student")
+    override.add_argument("exercise", help="an exercise's name, or 'total'")
+    override.add_argument("points")
+    override.add_argument("--out", required=True, help="the output folder of tfgrade grade")
+    override.add_argument("--comment", default="", help="why; the student reads it in the feedback")
+    override.set_defaults(run=_override)
+
+
+def main(argv=None) -> int:
+    from . import DEFAULT_SEED
+    from .report import kit_version
+    parser = argparse.ArgumentParser(prog="tfgrade", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tfgrade {kit_version()}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _grade_parser(commands, DEFAULT_SEED)
+    _override_parser(commands)
 
     check = commands.add_parser("check", help="run a notebook's visible checks (before submitting)")
     check.add_argument("notebook")
@@ -103,7 +272,11 @@ def main(argv=None) -> int:
     selftest.set_defaults(run=_selftest)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"tfgrade {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 # ``: ; , ' " ? / %`` have none and stay as they are, so feedback remains readable.
 _MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&$^=@])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ID_CHARS = 56  # with a "~N" suffix, at most 240 bytes of UTF-8: a valid file name
 
 
 def invisible(char: str) -> bool:
@@ -78,6 +79,48 @@ def csv_cell(value):
         return value
     value = visible(value, "\n\t")
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def safe_student_id(name: str) -> str:
+    """``name`` made safe as a folder name and a grade-sheet cell: path separators and
+    control, format or unassigned characters become ``_``, and so do leading dots,
+    spaces and the characters a spreadsheet reads as a formula (``= + - @``); at most
+    ``MAX_ID_CHARS`` characters, never empty."""
+    chars = "".join("_" if c in "/\\" or invisible(c) else c for c in str(name))
+    chars = re.sub(r"^[\s.=+\-@]+", lambda m: "_" * len(m.group()), chars)
+    return chars[:MAX_ID_CHARS] or "_"
+
+
+# --- student-facing text: what a student can act on --------------------------------------
+
+_SERVER_PATH = re.compile(r"(?<![\w.~-])(?:/[\w.@+~-]+){2,}/?")
+_LIBRARY_NOISE = [
+    re.compile(r"Exception encountered when calling [\w.]+\(\)\.\s*"),
+    re.compile(r"\s*(?:name:\s*)?Arguments received by [\w.]+\(\):.*?(?=\s\(in cell \d|\s*$)", re.S),
+    re.compile(r"\s+name:\s*(?=\(in cell \d|$)"),
+]
+_EXPECTED_VALUE = re.compile(r"expected (?:a value between \S+ and \S+|numbers like .+?|-?\d[\d.]*"
+                             r"(?:e[-+]?\d+)?|\[[^\]]*\]+|True|False|'[^']*'|\"[^\"]*\"), got ")
+
+
+def no_server_paths(text: str) -> str:
+    """``text`` with every absolute path of two or more parts cut to its last part: a
+    student never learns the grader's folders."""
+    return _SERVER_PATH.sub(lambda m: m.group().rstrip("/").rsplit("/", 1)[-1], str(text))
+
+
+def no_library_noise(text: str) -> str:
+    """``text`` without Keras's call boilerplate ("Exception encountered when calling
+    X.call()", "Arguments received by X.call(): • inputs=...")."""
+    for pattern in _LIBRARY_NOISE:
+        text = pattern.sub("", text)
+    return text
+
+
+def no_expected_values(text: str) -> str:
+    """``text`` without the expected values ("expected 0.72, got 28.8" becomes "got
+    28.8"); shapes, types and what came back stay."""
+    return _EXPECTED_VALUE.sub("got ", text)
 
 
 class TerminalFormatter(logging.Formatter):

@@ -2,29 +2,45 @@
 
 Every file is written atomically (a temporary file in the same folder, then a
 rename), so an interrupted run, even ``kill -9``, leaves each file either whole or
-absent, never half-written. Every file lands in its student's own folder directly
+absent, never half-written. Files get the permissions the umask gives a new file
+(``0644`` under the usual ``022``, so teaching assistants in the group can read them),
+not ``mkstemp``'s ``0600``. Every file lands in its student's own folder directly
 under the output folder, or nowhere. Student text is escaped for each destination
 by ``escape``: Markdown in feedback and Gradescope output, formulas in grades.csv,
 control characters on the terminal.
+
+result.json is the automatic grade and is written only by grading. grades.csv, each
+feedback.md and Gradescope's results.json are views: :func:`rebuild` writes them again
+from the result files with the instructor's overrides, roster and late policy
+(``adjust``), so an instructor's decision is never lost to a re-run.
 """
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
 import json
+import logging
 import os
+import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import escape
-from .exercises import EXERCISES
+from . import ASSIGNMENT, adjust, escape
+from .contract import EXERCISES, TOTAL_POINTS
+
+log = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"
 FEEDBACK_FILE = "feedback.md"
 GRADESCOPE_FILE = "results.json"
 GRADES_FILE = "grades.csv"
+FEEDBACK_WIDTH = 88
+FEEDBACK_MODES = ("full", "brief")
 
 # Markdown templates escape student text with the ``md`` and ``fence`` filters; any HTML
 # template (``*.html.j2``) is autoescaped by Jinja2, so raw HTML never comes from a
@@ -38,6 +54,46 @@ _templates.filters.update(md=escape.markdown, fence=escape.fence)
 
 class OutsideOutput(ValueError):
     """A path that would leave the output folder (or its student's own folder)."""
+
+
+def kit_version() -> str:
+    """The installed kit's version, as ``tfgrade --version`` prints it."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("tfkit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+GRADING_MODULES = ("exercises", "reference", "compare", "judge", "harness", "grade", "replies",
+                   "wire")
+
+
+@functools.lru_cache(maxsize=None)
+def kit_fingerprint() -> str:
+    """The version and a digest of the modules that decide points: a result graded by
+    another kit, even an edited checkout of the same version, is not current."""
+    digest = hashlib.sha256()
+    for name in GRADING_MODULES:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return f"{kit_version()}+{digest.hexdigest()[:12]}"
+
+
+def _current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (changing it
+    would race with threads creating files); else set and restored once, at import."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_current_umask()
 
 
 def student_folder(out_dir: Path, student_id: str) -> Path:
@@ -57,6 +113,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
@@ -67,33 +124,150 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def feedback_text(result: dict) -> str:
-    """The feedback a student reads, in Markdown."""
-    return _templates.get_template("feedback.md.j2").render(r=result, exercises=EXERCISES)
+# --- feedback: what a student reads ------------------------------------------------------
+
+_SKIPPED_CELL = re.compile(r"cell \d+ \((\w+)\) was skipped: ([^;]*)")
+_UNGRADABLE_ADVICE = [
+    ("no notebook in", f"Submit your notebook, named {ASSIGNMENT}.ipynb, inside the {ASSIGNMENT} "
+                       "folder, and submit again."),
+    ("several notebooks", f"Submit exactly one notebook, named {ASSIGNMENT}.ipynb."),
+    ("symbolic link", "Submit the notebook file itself, not a link to it."),
+    ("larger than", "The notebook is too large: clear all outputs (Kernel > Restart & Clear "
+                    "Output), save it and submit it again."),
+    ("cannot be read", "The file is not a notebook Jupyter can open: open it in Jupyter, save it "
+                       "(File > Save) and submit it again."),
+    ("could not be run", "Your notebook stopped every time it ran: restart the kernel, run all "
+                         "cells, make sure none loops forever or exits Python, and submit again."),
+    ("sandbox could not start", "This is a problem on the grader's side, not in your work: your "
+                                "instructor has been told."),
+    ("grader error", "This is a problem on the grader's side, not in your work: your instructor "
+                     "has been told and will grade it again."),
+]
+MISSING_REASON = "no submission found"
 
 
-def gradescope(result: dict) -> dict:
+def advice(reason: str) -> str:
+    """What a student whose notebook could not be graded should do."""
+    for marker, text in _UNGRADABLE_ADVICE:
+        if marker in reason:
+            return text
+    return "Ask your instructor what to resubmit."
+
+
+def student_text(text: str, mode: str = "full") -> str:
+    """Grader text made fit for a student: no server paths, no library boilerplate, no
+    expected values in ``brief`` mode, lines wrapped to ``FEEDBACK_WIDTH`` (continuation
+    lines indented under their first line)."""
+    text = escape.no_library_noise(escape.no_server_paths(text))
+    if mode == "brief":
+        text = escape.no_expected_values(text)
+    lines = []
+    for line in text.splitlines() or [""]:
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.append(textwrap.fill(line.strip(), FEEDBACK_WIDTH, initial_indent=indent,
+                                   subsequent_indent=indent + "    ", break_long_words=False,
+                                   break_on_hyphens=False) if line.strip() else "")
+    return "\n".join(lines)
+
+
+def _cell_problem(name: str, why: str) -> str:
+    timed_out = re.match(r"no answer within (\S+) s", why)
+    if timed_out:
+        return (f"the cell defining `{name}` did not finish in {timed_out.group(1)} s, so `{name}` "
+                "was never defined: find what keeps it running (an endless loop?) and run it again")
+    return (f"the cell defining `{name}` stopped the notebook ({why.strip()}), so `{name}` was "
+            "never defined")
+
+
+def _one_line(name: str, ex: dict, skipped: dict) -> str:
+    """The single line for an exercise that was not attempted or never defined, or ''."""
+    if name in skipped and ex.get("status") == "missing":
+        return _cell_problem(name, skipped[name])
+    checks = [c for c in ex.get("checks") or [] if isinstance(c, dict)]
+    if ex.get("status") == "missing":
+        return (f"`{name}` is not defined: run the cell that defines it, and keep the name and "
+                f"signature `{EXERCISES[name].signature}`")
+    if ex.get("status") == "error" and checks and all(
+            "raised NotImplementedError" in str(c.get("detail", "")) for c in checks):
+        return "not attempted yet: it still raises NotImplementedError; replace the stub with your code"
+    return ""
+
+
+def feedback_context(result: dict, final: adjust.Final | None = None, mode: str = "full") -> dict:
+    """Everything the feedback template shows, prepared (and made fit for a student) here."""
+    final = final or adjust.final_grade(result, [], adjust.Settings())
+    exercises = result.get("exercises") if isinstance(result.get("exercises"), dict) else {}
+    status, reason = result.get("status", ""), str(result.get("reason", ""))
+    skipped = dict(_SKIPPED_CELL.findall(reason))
+    rows, not_attempted, sections = [], [], []
+    for name, ex in exercises.items():
+        if name not in EXERCISES or not isinstance(ex, dict):
+            continue
+        score = final.exercises.get(name, ex.get("score", 0))
+        top = ex.get("max_score", EXERCISES[name].points)
+        rows.append((EXERCISES[name].signature, score, top, score >= top))
+        if score >= top:
+            continue
+        line = "" if name in final.comments else _one_line(name, ex, skipped)
+        text = str(ex.get("feedback", ""))
+        if line and name in skipped:
+            sections.append((name, student_text(f"{name}: {score:g} / {top:g}\n  ✗ {line}", mode)))
+        elif line:
+            not_attempted.append((name, escape.no_server_paths(line)))
+        else:
+            sections.append((name, student_text(text, mode)))
+    return {"r": result, "final": final, "rows": rows, "not_attempted": not_attempted,
+            "sections": sections, "status": status,
+            "reason": student_text(reason).replace("\n", " ") if reason else "",
+            "advice": advice(reason) if status == "ungradable" else "",
+            "adjusted": final.total != final.auto_total or bool(final.notes),
+            "graded": status in ("graded", "incomplete")}
+
+
+def feedback_text(result: dict, final: adjust.Final | None = None, mode: str = "full") -> str:
+    """The feedback a student reads, in Markdown that CommonMark and Python-Markdown both
+    render (a blank line before every table and list)."""
+    return _templates.get_template("feedback.md.j2").render(**feedback_context(result, final, mode))
+
+
+def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "full") -> dict:
     """Gradescope's results.json for one submission. Outputs are Markdown
     (``output_format: md``): feedback in a fence, the reason escaped."""
-    tests = [{"name": f"{name} ({EXERCISES[name].signature})", "score": ex["score"],
-              "max_score": ex["max_score"], "output": escape.fence(ex["feedback"]),
+    final = final or adjust.final_grade(result, [], adjust.Settings())
+    tests = [{"name": f"{name} ({EXERCISES[name].signature})",
+              "score": final.exercises.get(name, ex["score"]),
+              "max_score": ex["max_score"], "output": escape.fence(student_text(ex["feedback"], mode)),
               "output_format": "md", "visibility": "visible",
-              "status": "passed" if ex["score"] >= ex["max_score"] else "failed"}
+              "status": "passed" if final.exercises.get(name, ex["score"]) >= ex["max_score"]
+              else "failed"}
              for name, ex in result["exercises"].items() if name in EXERCISES]
-    return {"score": result["score"], "execution_time": result.get("seconds", 0),
-            "output": escape.markdown(result["reason"]) if result["reason"]
-            else f"Graded with seed {result['seed']}.",
+    notes = "".join(f"\n\n{escape.markdown(n)}" for n in final.notes)
+    output = (escape.markdown(student_text(result["reason"]).replace("\n", " ")) if result["reason"]
+              else f"Graded with seed {result['seed']}.") + notes
+    return {"score": final.total, "execution_time": result.get("seconds", 0), "output": output,
             "output_format": "md", "test_output_format": "md",
             "visibility": "visible", "tests": tests}
 
 
+# --- files ---------------------------------------------------------------------------------
+
+def write_views(out_dir: Path, result: dict, formats=("tfkit",), final=None, mode: str = "full") -> Path:
+    """A student's feedback.md (and Gradescope's results.json) from their result."""
+    folder = student_folder(out_dir, result["student_id"])
+    write_atomic(folder / FEEDBACK_FILE, feedback_text(result, final, mode))
+    if "gradescope" in formats:
+        write_atomic(folder / GRADESCOPE_FILE, json.dumps(gradescope(result, final, mode), indent=2))
+    return folder
+
+
 def write_result(out_dir: Path, result: dict, formats=("tfkit",)) -> Path:
     """Write one student's files; result.json last, since its presence marks the
-    student as done for a re-run."""
-    folder = student_folder(out_dir, result["student_id"])
-    write_atomic(folder / FEEDBACK_FILE, feedback_text(result))
-    if "gradescope" in formats:
-        write_atomic(folder / GRADESCOPE_FILE, json.dumps(gradescope(result), indent=2))
+    student as graded for a re-run."""
+    out_dir = Path(out_dir)
+    settings = adjust.Settings.load(out_dir)
+    overrides, _ = adjust.read_overrides(out_dir)
+    folder = write_views(out_dir, result, formats, adjust.final_grade(result, overrides, settings),
+                         settings.feedback)
     write_atomic(folder / RESULT_FILE, json.dumps(result, indent=2))
     return folder
 
@@ -124,41 +298,114 @@ def _number(value):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
-def grades_csv(results: list) -> str:
-    """grades.csv: a row per student with each exercise's score, total, max, status, reason."""
+GRADE_COLUMNS = ["student_id", *EXERCISES, "auto_total", "late_penalty", "total", "max", "status",
+                 "submitted_at", "days_late", "on_roster", "adjustments", "reason"]
+
+
+def grades_csv(results: list, overrides=(), settings: adjust.Settings | None = None) -> str:
+    """grades.csv: a row per student with each exercise's final score, the automatic total,
+    the late penalty, the final total, max, status, lateness, roster and the reason.
+    ``total`` is the grade to export; ``auto_total`` is what the grader alone gave."""
+    settings = settings or adjust.Settings()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student_id", *EXERCISES, "total", "max", "status", "reason"])
+    writer.writerow(GRADE_COLUMNS)
     for r in results:
-        exercises = r.get("exercises") if isinstance(r.get("exercises"), dict) else {}
-        scores = [_number((exercises.get(name) or {}).get("score", 0)) for name in EXERCISES]
-        row = [r["student_id"], *scores, _number(r.get("score")), _number(r.get("max_score")),
-               r.get("status", ""), r.get("reason", "")]
+        final = adjust.final_grade(r, list(overrides), settings)
+        roster = "" if final.on_roster is None else ("yes" if final.on_roster else "no")
+        row = [r["student_id"], *(_number(v) for v in final.exercises.values()),
+               _number(r.get("score")), final.penalty, final.total, _number(r.get("max_score")),
+               r.get("status", ""), final.submitted_at or "", adjust.late_days(final), roster,
+               " | ".join(final.notes), r.get("reason", "")]
         writer.writerow([escape.csv_cell(cell) for cell in row])
     return buffer.getvalue()
 
 
 def write_grades(out_dir: Path) -> Path:
-    """Rebuild grades.csv from the result files in ``out_dir``."""
-    path = Path(out_dir) / GRADES_FILE
-    write_atomic(path, grades_csv(read_results(out_dir)))
+    """Rebuild grades.csv from the result files in ``out_dir`` with its overrides and
+    settings."""
+    out_dir = Path(out_dir)
+    overrides, _ = adjust.read_overrides(out_dir)
+    path = out_dir / GRADES_FILE
+    write_atomic(path, grades_csv(read_results(out_dir), overrides, adjust.Settings.load(out_dir)))
     return path
 
 
-def table(results: list) -> str:
+def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = None) -> list:
+    """Rewrite every student's feedback (and Gradescope file, with ``gradescope`` in
+    ``formats`` or when one exists) and grades.csv, applying overrides and settings.
+    A student whose views cannot be written is logged and skipped; grades.csv is
+    always written. Returns the problems found in overrides.csv."""
+    out_dir = Path(out_dir)
+    settings = adjust.Settings.load(out_dir)
+    overrides, problems = adjust.read_overrides(out_dir)
+    for result in read_results(out_dir):
+        try:
+            folder = student_folder(out_dir, result["student_id"])
+            wanted = tuple(formats) + (("gradescope",) if (folder / GRADESCOPE_FILE).is_file() else ())
+            final = adjust.final_grade(result, overrides, settings)
+            write_views(out_dir, result, wanted, final, settings.feedback)
+            if nbgrader_feedback is not None and result.get("status") != "missing":
+                write_nbgrader_feedback(nbgrader_feedback, result,
+                                        feedback_text(result, final, settings.feedback))
+        except Exception:  # noqa: BLE001 - one student's feedback must not cost the sheet
+            log.exception("cannot rebuild the feedback of %s", escape.terminal(result["student_id"]))
+    write_grades(out_dir)
+    return problems
+
+
+NBGRADER_MARK = "<!-- written by tfgrade -->"
+
+
+def write_nbgrader_feedback(feedback_dir: Path, result: dict, markdown_text: str) -> Path | None:
+    """``feedback_dir/<student>/<assignment>/<assignment>.html``, the layout
+    ``nbgrader release_feedback`` hands out, with the submission's ``timestamp.txt`` and
+    ``submission_secret.txt`` beside it when the submission had them. An HTML file
+    that tfgrade did not write (nbgrader's own feedback) is left alone."""
+    import mistune
+    folder = student_folder(Path(feedback_dir), result["student_id"]) / ASSIGNMENT
+    target = folder / f"{ASSIGNMENT}.html"
+    if target.is_symlink() or (target.is_file() and NBGRADER_MARK not in
+                               target.read_text(encoding="utf-8", errors="replace")[:200]):
+        log.warning("not replacing %s: tfgrade did not write it", escape.terminal(str(target)))
+        return None
+    body = mistune.create_markdown(escape=True, plugins=["table"])(markdown_text)
+    write_atomic(target, f"{NBGRADER_MARK}\n<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                 f"<title>Feedback: {ASSIGNMENT}</title></head>\n<body>\n{body}</body></html>\n")
+    source = result.get("submitted_from")
+    for name in (adjust.TIMESTAMP_FILE, "submission_secret.txt"):
+        origin = Path(source) / name if source else None
+        if origin is not None and origin.is_file() and not origin.is_symlink():
+            write_atomic(folder / name, origin.read_text(encoding="utf-8", errors="replace")[:1000])
+    return target
+
+
+# --- the terminal ----------------------------------------------------------------------------
+
+def _shorten(text: str, width: int) -> str:
+    """``text`` on one line of at most ``width`` characters, cut between words."""
+    return textwrap.shorten(text, width, placeholder=" …", break_long_words=False) or text[:width]
+
+
+def table(results: list, reason_width: int = 70) -> str:
     """A plain-text grade table for the terminal (student text escaped: one line per
-    student, nothing that moves the cursor or recolours)."""
+    student, nothing that moves the cursor or recolours). The header gives each
+    exercise's number and maximum; reasons are cut between words."""
     names = list(EXERCISES)
     results = [{**r, "student_id": escape.terminal(r["student_id"]),
                 "status": escape.terminal(r.get("status", "")),
                 "reason": escape.terminal(r.get("reason", ""))} for r in results]
     width = max([10] + [len(r["student_id"]) for r in results])
     legend = ", ".join(f"{i} {name}" for i, name in enumerate(names, start=1))
-    lines = [f"exercises: {legend}",
-             f"{'student':<{width}} " + " ".join(f"{i:>6}" for i in range(1, len(names) + 1))
-             + "  total  status"]
+    lines = [f"exercises (number/points): {legend}",
+             f"{'student':<{width}} " + " ".join(f"{f'{i}/{EXERCISES[n].points:g}':>6}"
+                                                  for i, n in enumerate(names, start=1))
+             + f"  {f'/{TOTAL_POINTS:g}':>5}  status"]
     for r in results:
-        cells = " ".join(f"{r['exercises'].get(n, {}).get('score', 0):>6g}" for n in names)
-        lines.append(f"{r['student_id']:<{width}} {cells}  {r['score']:>5g}  {r['status']}"
-                     + (f" ({r['reason'][:60]})" if r["reason"] else ""))
+        exercises = r.get("exercises") if isinstance(r.get("exercises"), dict) else {}
+        cells = " ".join(f"{_number((exercises.get(n) or {}).get('score', 0)) or 0:>6g}"
+                         for n in names)
+        score = _number(r.get("score")) or 0
+        lines.append(f"{r['student_id']:<{width}} {cells}  {score:>5g}  {r['status']}"
+                     + (f" ({_shorten(r['reason'], reason_width)})" if r["reason"] else ""))
     return "\n".join(lines)

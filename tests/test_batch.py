@@ -51,7 +51,8 @@ def graded_class(tmp_path_factory, full_marks):
     folder = build_class(tmp_path_factory.mktemp("class") / "submitted", full_marks)
     out = folder.parent / "out"
     done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
-                   "--cell-seconds", "5", "--format", "gradescope")
+                   "--cell-seconds", "5", "--format", "gradescope", check=False)
+    assert done.returncode == 3, done.stderr  # some students are ungradable or incomplete
     return folder, out, done
 
 
@@ -67,6 +68,8 @@ def test_every_student_gets_a_row_with_a_reason_when_not_graded(graded_class):
     assert "no answer within" in table["loops_in_train"]["reason"]
     assert table["loops_at_top"]["status"] == "incomplete" and float(table["loops_at_top"]["total"]) == 100
     assert "full_marks" in done.stdout  # the terminal table
+    assert done.stdout.splitlines()[-1].startswith("exit 3")  # the summary comes last
+    assert "class (20 rows): 17 graded, 2 incomplete, 1 ungradable, 0 missing" in done.stdout
 
 
 @pytest.mark.slow
@@ -108,12 +111,16 @@ def test_gradescope_results(graded_class):
 @pytest.mark.slow
 def test_rerun_skips_graded_students_and_force_regrades(graded_class, tmp_path):
     folder, out, _ = graded_class
+    # the exit code describes the class in --out, which holds an ungradable student: 3
     before = (out / "full_marks" / "result.json").stat().st_mtime_ns
-    tfgrade("grade", folder / "full_marks", "--out", out, "--quiet")
+    tfgrade("grade", folder / "full_marks", "--out", out, "--quiet", check=False)
     assert (out / "full_marks" / "result.json").stat().st_mtime_ns == before
-    tfgrade("grade", folder / "full_marks", "--out", out, "--quiet", "--force")
+    tfgrade("grade", folder / "full_marks", "--out", out, "--quiet", "--force", check=False)
     assert (out / "full_marks" / "result.json").stat().st_mtime_ns != before
     assert len(rows(out)) == 20
+    done = tfgrade("grade", folder / "full_marks", "--out", out, "--quiet", "--seed", "7", check=False)
+    assert json.loads((out / "full_marks" / "result.json").read_text())["seed"] == 7  # honoured
+    assert "1 re-graded because changed" in done.stdout
 
 
 @pytest.mark.slow
@@ -146,9 +153,9 @@ def test_kill_9_leaves_only_whole_files(tmp_path, full_marks):
     for path in finished:
         json.loads(path.read_text())  # whole, or it would not parse
     assert set(rows(out)) <= {p.parent.name for p in finished}
-    tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
-            "--cell-seconds", "5")
-    assert len(rows(out)) == 20
+    done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
+                   "--cell-seconds", "5", check=False)
+    assert done.returncode == 3 and len(rows(out)) == 20
     assert not list(out.glob("**/.*.tmp"))
 
 
