@@ -50,3 +50,22 @@ c.Autograde.sanitize_preprocessors = [
     "autograder.nbgrader_fixes.RestoreCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Grading of record happens in tfgrade's sandbox, never in nbgrader's kernel: nbgrader
+# runs student code and hidden tests in one kernel, where a cell that replaces the
+# grading function passes every test. SandboxedGrading takes Execute's place and gives
+# each test cell the outputs nbgrader scores (autograder/nbgrader_sandbox.py); the rest
+# of the pipeline is nbgrader's own. `nbgrader autograde` is therefore sandboxed, and
+# `tfgrade autograde` is the same pipeline with the submissions graded in parallel.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_sandbox.SandboxedGrading",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# The seed and time limits of sandboxed grading (tfgrade's --seed, --time-scale, --cell-seconds).
+c.SandboxedGrading.seed = 20211
+c.SandboxedGrading.time_scale = 1.0

@@ -4,6 +4,7 @@
                   [--due WHEN] [--late-policy POLICY] [--feedback full|brief]
                   [--nbgrader-feedback FEEDBACK_DIR] [--format gradescope]
     tfgrade override STUDENT EXERCISE|total POINTS --out DIR [--comment TEXT]
+    tfgrade autograde ASSIGNMENT [--student ID] [--jobs N] [--force]   (from a course root)
     tfgrade check NOTEBOOK
     tfgrade selftest
 
@@ -187,6 +188,44 @@ def _override(args) -> int:
     return 0
 
 
+def _autograde(args) -> int:
+    if not os.path.isfile("nbgrader_config.py"):
+        raise UsageError("run it from an nbgrader course root (there is no nbgrader_config.py here)")
+    if not os.path.isdir(os.path.join("submitted")):
+        raise UsageError("there is no submitted/ folder here: collect the submissions first")
+    from .sandbox import missing_isolation
+    warning = missing_isolation()
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    _warm_up()
+    from .autograde import CourseError, autograde
+    extra = [f"--SandboxedGrading.{name}={value}" for name, value in
+             (("seed", args.seed), ("time_scale", args.time_scale), ("cell_seconds", args.cell_seconds))
+             if value is not None]
+    try:
+        return autograde(args.assignment, args.student, args.jobs, args.force, extra)
+    except CourseError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _autograde_parser(commands) -> None:
+    autograde = commands.add_parser(
+        "autograde", help="nbgrader's autograde, in the sandbox and in parallel, into the "
+        "course's gradebook (run from the course root)")
+    autograde.add_argument("assignment")
+    autograde.add_argument("--student", help="only this student")
+    autograde.add_argument("--jobs", type=_positive_int, default=None,
+                           help="submissions graded at once (default: the number of cores)")
+    autograde.add_argument("--force", action="store_true", help="autograde students again")
+    autograde.add_argument("--seed", type=_seed, default=None,
+                           help="seed of the inputs (default: the course config's, 20211)")
+    autograde.add_argument("--time-scale", type=_positive_float, default=None,
+                           help="multiply every exercise's time limit")
+    autograde.add_argument("--cell-seconds", type=_positive_float, default=None,
+                           help="time limit of each top-level cell")
+    autograde.set_defaults(run=_autograde)
+
+
 def _check(args) -> int:
     from .sandbox import import_quietly
     import_quietly("autograder.check")
@@ -259,6 +298,7 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     _grade_parser(commands, DEFAULT_SEED)
     _override_parser(commands)
+    _autograde_parser(commands)
 
     check = commands.add_parser("check", help="run a notebook's visible checks (before submitting)")
     check.add_argument("notebook")

@@ -1,8 +1,9 @@
 """``make demo``: grade the bundled sample class with both graders and print the table.
 
 Copies ``examples/sample_class/submitted`` into the course's ``submitted/`` (ignored by
-git), runs the real ``nbgrader autograde``, then ``tfgrade grade`` into ``demo_out/``,
-and prints each student's total under both, with the per-exercise table of tfgrade.
+git), runs the nbgrader route (``tfgrade autograde``: nbgrader's own pipeline, graded in
+the sandbox, into ``gradebook.db``), then ``tfgrade grade`` into ``demo_out/``, and
+prints each student's total under both.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import ASSIGNMENT
-from .build import course_root, nbgrader
+from .build import course_root
 from .gradebook import nbgrader_scores
 
 
@@ -23,15 +24,17 @@ def main() -> int:
     shutil.copytree(root / "examples" / "sample_class" / "submitted", root / "submitted")
     students = sorted(p.name for p in (root / "submitted").iterdir())
 
+    tfgrade = Path(sys.executable).with_name("tfgrade")
     started = time.monotonic()
-    print(f"nbgrader autograde {ASSIGNMENT} ({len(students)} students) ...", flush=True)
-    nbgrader(root, "autograde", ASSIGNMENT, "--force", "--create")
+    print(f"tfgrade autograde {ASSIGNMENT} ({len(students)} students, into nbgrader's gradebook) ...",
+          flush=True)
+    subprocess.run([str(tfgrade), "autograde", ASSIGNMENT, "--force"], cwd=root, check=True,
+                   stderr=subprocess.DEVNULL)
     nbgrader_seconds = time.monotonic() - started
     by_nbgrader = nbgrader_scores(root)
 
     started = time.monotonic()
     print("tfgrade grade submitted --out demo_out ...", flush=True)
-    tfgrade = Path(sys.executable).with_name("tfgrade")
     subprocess.run([str(tfgrade), "grade", "submitted", "--out", "demo_out", "--force", "--quiet"],
                    cwd=root, check=True)
     tfgrade_seconds = time.monotonic() - started
@@ -46,9 +49,10 @@ def main() -> int:
         same = abs(ours - theirs) < 0.011
         agree += same
         print(f"{student:<20} {theirs:>9.2f} {ours:>8.2f}  {'yes' if same else 'NO'}")
-    print(f"\n{agree}/{len(students)} totals agree; nbgrader took {nbgrader_seconds:.1f} s, "
-          f"tfgrade {tfgrade_seconds:.1f} s.")
-    print("Per-student feedback: demo_out/<student>/feedback.md; nbgrader's: autograded/.")
+    print(f"\n{agree}/{len(students)} totals agree; tfgrade autograde (with nbgrader's pipeline) "
+          f"took {nbgrader_seconds:.1f} s, tfgrade grade {tfgrade_seconds:.1f} s.")
+    print("Per-student feedback: demo_out/<student>/feedback.md; nbgrader's: autograded/ "
+          "(then nbgrader generate_feedback).")
     return 0 if agree == len(students) else 1
 
 

@@ -134,9 +134,13 @@ def read_notebook(path) -> nbformat.NotebookNode:
 
 
 def code_cells(path) -> list:
+    """The (cell label, source) pairs the grader runs from the notebook at ``path``."""
+    return runnable_cells(read_notebook(path))
+
+
+def runnable_cells(notebook) -> list:
     """The (cell label, source) pairs the grader runs: every code cell except nbgrader's
     test cells and the kit's check and demonstration cells."""
-    notebook = read_notebook(path)
     cells = []
     for index, cell in enumerate(notebook.get("cells", []), start=1):
         if _mapping(cell).get("cell_type") != "code" or cell_role(cell) in SKIPPED_ROLES:
@@ -252,12 +256,22 @@ def _bounded(text: str, limit: int) -> str:
 
 
 def grade_submission(path, student_id: str, seed: int, limits: Limits | None = None) -> Result:
-    """Grade one notebook. Never raises for a bad submission: the reason is recorded."""
+    """Grade the notebook at ``path``. Never raises for a bad submission: the reason is
+    recorded."""
+    return _grade(lambda: code_cells(path), student_id, seed, limits)
+
+
+def grade_notebook(notebook, student_id: str, seed: int, limits: Limits | None = None) -> Result:
+    """Grade a notebook already read (nbgrader's pipeline hands one over)."""
+    return _grade(lambda: runnable_cells(notebook), student_id, seed, limits)
+
+
+def _grade(load_cells, student_id: str, seed: int, limits: Limits | None) -> Result:
     started = time.monotonic()
     result = Result(student_id=student_id, seed=seed)
     run = None
     try:
-        cells = code_cells(path)
+        cells = load_cells()
         run = _Run(cells, limits or Limits())
         run.boot()
         result.isolation = [item[:200] for item in run.sandbox.isolation if isinstance(item, str)]

@@ -221,9 +221,16 @@ def make_class(submitted: Path, n: int, cycle: list) -> dict:
     return origin
 
 
+SANDBOXED_STEP = "c.Autograde.autograde_preprocessors"
+
+
 def make_course(course: Path) -> None:
+    """The course, with nbgrader's stock in-kernel autograde as the baseline: the
+    config's sandboxed step (and everything after it) is cut, so ``nbgrader autograde``
+    runs the hidden tests in a kernel as stock nbgrader does."""
     course.mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(config[:config.index(SANDBOXED_STEP)])
     shutil.copytree(ROOT / "source", course / "source")
     done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT,
                            "--force", f"--CourseDirectory.root={course}"], cwd=course,

@@ -1,12 +1,16 @@
 """The kit under the real nbgrader CLI (0.9.6), in temporary course folders.
 
-One course autogrades the sample class (examples/sample_class) and four tampered
-submissions; its gradebook is read with nbgrader's own API and compared with
-expected.json and with ``tfgrade`` on the same notebooks. A second course runs the
-whole exchange round trip a class goes through. Nothing here touches the repository's
-own gradebook.db, submitted/ or autograded/ folders.
+One course autogrades the sample class (examples/sample_class) with ``tfgrade
+autograde``, plus a notebook that replaces the hidden tests' grading function, and four
+tampered submissions with plain ``nbgrader autograde`` (both sandboxed through the
+course's config); its gradebook is read with nbgrader's own API and compared with
+expected.json and with ``tfgrade grade`` on the same notebooks. A copy of it with the
+sandboxed step cut from the config shows the replaced grading function winning in
+nbgrader's own kernel. A second course runs the whole exchange round trip a class goes
+through. Nothing here touches the repository's own gradebook.db, submitted/ or
+autograded/ folders.
 
-Runs in about three minutes: nbgrader autogrades one submission at a time, ~8 s each.
+Runs in about three minutes.
 """
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from nbgrader.api import Gradebook
 
 from autograder.exercises import DEFAULT_SEED, EXERCISES, HINT_COLUMN, TOTAL_POINTS
 from autograder.gradebook import nbgrader_scores
-from conftest import ASSIGNMENT, BIN, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, grade_id, read, run
+from conftest import (ASSIGNMENT, BIN, FULL_MARKS, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, grade_id, read,
+                      run, write_student)
 
 pytestmark = pytest.mark.slow
 
@@ -91,13 +96,17 @@ def html_text(path):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A temporary course: generate_assignment, then autograde of the sample class."""
+    """A temporary course: generate_assignment, then ``tfgrade autograde`` of the sample
+    class plus one student whose notebook replaces the hidden tests' grading function."""
     root = new_course(tmp_path_factory.mktemp("nbgrader") / "course")
     shutil.copytree(SUBMITTED, root / "submitted")
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-    autograde(root, "--force")
-    missing = [s for s in STUDENTS if not autograded(root, s).is_file()]
-    assert not missing, f"nbgrader exited 0 without grading {missing}"
+    release = read(root / "release" / ASSIGNMENT / NOTEBOOK)
+    write_student(root / "submitted", "grade_replaced", _with_grade_replaced(release))
+    done = run(BIN / "tfgrade", "autograde", ASSIGNMENT, "--jobs", 2, "--force", cwd=root)
+    assert "graded ahead, in parallel" in done.stderr, log_of(done)[-3000:]
+    missing = [s for s in [*STUDENTS, "grade_replaced"] if not autograded(root, s).is_file()]
+    assert not missing, f"tfgrade autograde exited 0 without grading {missing}"
     return root
 
 
@@ -311,7 +320,7 @@ def test_tampered_duplicate_solution_graded_as_run(tampered, nb_scores):
     assert len(tagged) == 1 and cells[tagged[0]].source == wrong
     original = cells[tagged[0] - 1]
     assert "nbgrader" not in original.metadata and "### BEGIN SOLUTION" not in original.source
-    assert original.source.startswith("def predict(") and original.execution_count is not None
+    assert original.source.startswith("def predict(")
 
 
 # --- The whole round trip through a local exchange ----------------------------------------
@@ -400,3 +409,51 @@ def test_round_trip_feedback_would_leak_without_clear_hidden_tests(exchange_cour
         "--GenerateFeedback.preprocessors=nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
     text = html_text(root / "feedback_default" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html")
     assert all(marker in text for marker in HIDDEN_MARKERS)
+
+
+# --- tfgrade autograde: nbgrader's pipeline, graded in the sandbox -------------------------
+
+GRADE_REPLACED = "import autograder.kernel\nautograder.kernel.grade = lambda *args, **kwargs: None\n"
+
+
+def _with_grade_replaced(release):
+    """The untouched release whose first solution cell replaces the hidden tests'
+    grading function: in nbgrader's own kernel this passes every hidden test."""
+    notebook = copy.deepcopy(release)
+    cell = next(c for c in notebook.cells if grade_id(c) == "predict")
+    cell.source = GRADE_REPLACED + cell.source
+    return notebook
+
+
+def _export(course) -> dict:
+    nbgrader(course, "export")
+    with open(course / "grades.csv") as handle:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+
+
+def test_tfgrade_autograde_fills_nbgraders_gradebook(course, nb_scores):
+    """Export reads what tfgrade autograde wrote; replacing the grading function earns
+    nothing, since grading happens in the sandbox and not in a kernel."""
+    exported = _export(course)
+    assert exported["full_marks"] == 100.0 and exported["untouched"] == 0.0
+    assert exported["grade_replaced"] == 0.0
+    assert nbgrader_scores(course, ["grade_replaced"])["grade_replaced"] == \
+        {name: score for name, (score, _) in nb_scores["untouched"].items()}
+
+
+def test_tfgrade_autograde_feedback_explains_without_hidden_tests(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT, "--student=grade_replaced", "--force")
+    page = html_text(course / "feedback" / "grade_replaced" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html"))
+    assert not any(marker in page for marker in HIDDEN_MARKERS)
+    assert f"predict: 0 / {EXERCISES['predict'].points:g}" in page and "NotImplementedError" in page
+
+
+def test_the_grade_replacing_cell_wins_in_nbgraders_own_kernel(course, tmp_path):
+    """The same course with nbgrader's default Execute step (the sandboxed lines cut
+    from its config): the replaced grading function then earns full marks."""
+    unsafe = tmp_path / "unsafe"
+    shutil.copytree(course, unsafe, ignore=shutil.ignore_patterns("autograded", "feedback", "tfgrade_out"))
+    config = (unsafe / "nbgrader_config.py").read_text()
+    (unsafe / "nbgrader_config.py").write_text(config[:config.index("c.Autograde.autograde_preprocessors")])
+    nbgrader(unsafe, "autograde", ASSIGNMENT, "--student=grade_replaced", "--force")
+    assert _export(unsafe)["grade_replaced"] == 100.0

@@ -1,0 +1,86 @@
+"""``tfgrade autograde ASSIGNMENT``: nbgrader's autograde, sandboxed and in parallel.
+
+Run from an nbgrader course root. It loads the course's ``nbgrader_config.py`` the way
+nbgrader does, grades every submission in ``submitted/`` in the sandbox, several at a
+time, then runs nbgrader's own ``Autograde`` pipeline, whose :class:`SandboxedGrading`
+step picks those results up (``nbgrader_sandbox``). nbgrader therefore writes the
+gradebook, the timestamps and the ``autograded/`` notebooks itself, and formgrader,
+manual overrides, ``generate_feedback`` and ``export`` work unchanged.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+SANDBOXED = "autograder.nbgrader_sandbox.SandboxedGrading"
+
+
+class CourseError(Exception):
+    """The course cannot be autograded this way (the message says why, in one line)."""
+
+
+def _app(assignment: str, student: str | None, force: bool, extra: list):
+    from nbgrader.apps.autogradeapp import AutogradeApp
+    argv = [assignment, "--create", *(["--force"] if force else []),
+            *([f"--student={student}"] if student else []), *extra]
+    app = AutogradeApp()
+    app.initialize(argv)
+    return app
+
+
+def _check_sandboxed(app) -> None:
+    steps = [str(getattr(step, "__module__", "") + "." + getattr(step, "__name__", "")
+                 if isinstance(step, type) else step)
+             for step in app.config.Autograde.get("autograde_preprocessors", [])]
+    if SANDBOXED not in steps:
+        raise CourseError(
+            "this course's nbgrader_config.py does not grade in the sandbox: set "
+            "c.Autograde.autograde_preprocessors with SandboxedGrading in Execute's place "
+            "(see the kit's nbgrader_config.py)")
+
+
+def submissions(app, assignment: str, force: bool) -> dict:
+    """``{student: notebook path}`` of the submissions nbgrader will autograde."""
+    coursedir = app.coursedir
+    student = coursedir.student_id or "*"
+    pattern = coursedir.format_path(coursedir.submitted_directory, student, assignment)
+    found = {}
+    for folder in sorted(glob.glob(pattern)):
+        student_id = os.path.basename(os.path.dirname(folder))
+        done = coursedir.format_path(coursedir.autograded_directory, student_id, assignment)
+        if os.path.isdir(done) and not force:
+            continue  # nbgrader skips it too
+        for notebook in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
+            found[student_id] = notebook
+    return found
+
+
+def _pregrade(item, seed, limits) -> None:
+    from . import nbgrader_sandbox
+    from .grade import Ungradable, grade_notebook, read_notebook
+    student, path = item
+    try:
+        notebook = read_notebook(path)
+    except Ungradable:
+        return  # nbgrader's pipeline reports an unreadable notebook itself
+    nbgrader_sandbox.remember(notebook, seed, limits, grade_notebook(notebook, student, seed, limits))
+
+
+def autograde(assignment: str, student: str | None = None, jobs: int | None = None,
+              force: bool = False, extra: list = ()) -> int:
+    """Grade ``assignment``'s submissions into nbgrader's gradebook; returns nbgrader's
+    exit status (0 when every submission was autograded)."""
+    from .nbgrader_sandbox import SandboxedGrading
+    app = _app(assignment, student, force, list(extra))
+    _check_sandboxed(app)
+    settings = SandboxedGrading(config=app.config)
+    seed, limits = settings.seed, settings.limits()
+    todo = submissions(app, assignment, force)
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        list(pool.map(lambda item: _pregrade(item, seed, limits), todo.items()))
+    try:
+        app.start()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
