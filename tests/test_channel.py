@@ -90,3 +90,39 @@ def test_a_sandbox_that_writes_a_bogus_header_is_recorded_not_waited_for(tmp_pat
     assert time.monotonic() - started < 60  # well under the cell's 30 s plus grading
     assert result.score == 100
     assert "malformed message" in result.reason and "over the" in result.reason
+
+
+FORGER = (
+    "import json, os, stat, struct\n"
+    "def _channel():\n"
+    "    for fd in range(3, 256):\n"
+    "        try:\n"
+    "            if stat.S_ISSOCK(os.fstat(fd).st_mode):\n"
+    "                return fd\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "def predict(W, b, inputs):\n"
+    "    # a well-formed reply, sent ahead of the real one, with arrays where numbers belong\n"
+    "    array = {'__ndarray__': ['float64', [2, 2], 'AAAAAAAA8D8AAAAAAADwPwAAAAAAAPA/AAAAAAAA8D8=']}\n"
+    "    forged = json.dumps({'outcomes': [{'ok': array}] * 3, 'output': array}).encode()\n"
+    "    os.write(_channel(), struct.pack('!Q', len(forged)) + forged)\n"
+    "    return tf.reshape(tf.sigmoid(inputs @ W + b), [-1])\n")
+
+
+@pytest.mark.slow
+def test_a_forged_reply_costs_only_the_forger_and_the_batch_is_written(tmp_path, full_marks):
+    """Student code writes a well-formed reply of the wrong kinds straight onto its
+    channel: that exercise of that student is lost, everyone else is graded and
+    grades.csv is written (it once ended the whole batch with no grades.csv)."""
+    from autograder.batch import grade_class
+    from conftest import write_student
+    write_student(tmp_path / "in", "forger", with_cell(full_marks, FORGER, replace="predict"))
+    write_student(tmp_path / "in", "honest", full_marks)
+    results = grade_class([tmp_path / "in"], tmp_path / "out", seed=5, jobs=2,
+                          limits=Limits(time_scale=0.25), progress=False)
+    scores = {r["student_id"]: r for r in results}
+    assert scores["honest"]["score"] == 100
+    forger = scores["forger"]
+    assert forger["exercises"]["predict"]["score"] == 0 and "refused" in forger["reason"]
+    assert forger["score"] == 100 - forger["exercises"]["predict"]["max_score"]
+    assert (tmp_path / "out" / "grades.csv").is_file()
