@@ -31,6 +31,14 @@ class UsageError(Exception):
     """A one-line error for the instructor; the command exits with ``EXIT_USAGE``."""
 
 
+def _warn_if_not_isolated() -> None:
+    """Say at start, on stderr, when submissions cannot be isolated on this machine."""
+    from .sandbox import missing_isolation
+    warning = missing_isolation()
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr)
+
+
 def _warm_up() -> None:
     """Start the sandbox's forkserver, then import TensorFlow here: the two imports
     overlap, and TensorFlow's start-up lines stay off the console."""
@@ -146,10 +154,7 @@ def _grade(args) -> int:
     for path, why in ignored:
         print(f"ignored: {path} ({why})", file=sys.stderr)
     _log_to_console()
-    from .sandbox import missing_isolation
-    warning = missing_isolation()
-    if warning:
-        print(f"WARNING: {warning}", file=sys.stderr)
+    _warn_if_not_isolated()
     _warm_up()
     from . import report
     from .batch import run_round
@@ -191,12 +196,9 @@ def _override(args) -> int:
 def _autograde(args) -> int:
     if not os.path.isfile("nbgrader_config.py"):
         raise UsageError("run it from an nbgrader course root (there is no nbgrader_config.py here)")
-    if not os.path.isdir(os.path.join("submitted")):
+    if not os.path.isdir("submitted"):
         raise UsageError("there is no submitted/ folder here: collect the submissions first")
-    from .sandbox import missing_isolation
-    warning = missing_isolation()
-    if warning:
-        print(f"WARNING: {warning}", file=sys.stderr)
+    _warn_if_not_isolated()
     _warm_up()
     from .autograde import CourseError, autograde
     extra = [f"--SandboxedGrading.{name}={value}" for name, value in
