@@ -373,12 +373,22 @@ def test_the_warning_names_what_is_missing(monkeypatch):
     assert sandbox.missing_isolation() == ""
 
 
-def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, monkeypatch, capsys):
-    from autograder import batch, cli
+def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, monkeypatch, capsys,
+                                                                     full_marks):
+    """The warning comes before TensorFlow starts (here: instead of it)."""
+    from autograder import cli
+
+    class Started(Exception):
+        pass
+
+    def start():
+        raise Started
+
+    write_student(tmp_path / "in", "someone", full_marks)
     monkeypatch.setattr(sandbox, "missing_isolation", lambda: "grading is NOT isolated: test")
-    monkeypatch.setattr(cli, "_warm_up", lambda: None)
-    monkeypatch.setattr(batch, "grade_class", lambda *a, **k: [])
-    cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
+    monkeypatch.setattr(cli, "_warm_up", start)
+    with pytest.raises(Started):
+        cli.main(["grade", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--quiet"])
     assert "WARNING: grading is NOT isolated: test" in capsys.readouterr().err
 
 
