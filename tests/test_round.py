@@ -335,3 +335,24 @@ def test_the_contract_without_tensorflow_matches_the_exercises():
                            "autograder.submissions; print('tensorflow' in sys.modules)"],
                           capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_due_date_from_nbgraders_gradebook(tmp_path, monkeypatch):
+    """``--due gradebook`` reads the assignment's due date from the course's gradebook.db
+    (nbgrader stores it naive, in UTC), and says so in one line when it cannot."""
+    import datetime
+
+    from nbgrader.api import Gradebook
+
+    from autograder import ASSIGNMENT, cli
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cli.UsageError, match="no gradebook.db here"):
+        cli._due("gradebook")
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+    with pytest.raises(cli.UsageError, match="has no due date"):
+        cli._due("gradebook")
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        gradebook.update_or_create_assignment(ASSIGNMENT, duedate=datetime.datetime(2026, 12, 1, 22, 59))
+    due = datetime.datetime.fromisoformat(cli._due("gradebook"))
+    assert due == datetime.datetime(2026, 12, 1, 22, 59, tzinfo=datetime.timezone.utc)
