@@ -131,8 +131,50 @@ def _v2(name: str, memory_bytes: int, max_pids: int) -> Cgroup | None:
     return group
 
 
+# A group is joined within seconds of being made; one untouched for this long was left
+# by a grader that was killed before it could remove it (kill -9 skips every cleanup).
+STALE_SECONDS = 600
+_swept = False
+
+
+def _parents() -> list:
+    if os.path.isfile(os.path.join(ROOT, "cgroup.controllers")):
+        own = _read("/proc/self/cgroup").strip().partition("0::")[2].strip()
+        return [os.path.join(ROOT, own.lstrip("/"))]
+    return [os.path.join(ROOT, "memory", "tfkit"), os.path.join(ROOT, "pids", "tfkit")]
+
+
+def sweep_stale() -> list:
+    """Remove this kit's groups that are empty and older than :data:`STALE_SECONDS`;
+    returns their paths. A group still holding a process is never removed (the kernel
+    refuses), and a recent one may be about to be joined, so it is left alone."""
+    removed, now = [], time.time()
+    for parent in _parents():
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            folder = os.path.join(parent, name)
+            if not (name.startswith("tfkit-") or parent.endswith("/tfkit")) or not os.path.isdir(folder):
+                continue
+            try:
+                if now - os.stat(folder).st_mtime > STALE_SECONDS and not _read(
+                        os.path.join(folder, "cgroup.procs")).split():
+                    os.rmdir(folder)
+                    removed.append(folder)
+            except OSError:
+                pass
+    return removed
+
+
 def create(memory_bytes: int, max_pids: int) -> Cgroup | None:
-    """A fresh group with both caps, or None where this process cannot make one."""
+    """A fresh group with both caps, or None where this process cannot make one. The
+    first call in a process also sweeps groups a killed grader left behind."""
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_stale()
     name = uuid.uuid4().hex[:12]
     if os.path.isfile(os.path.join(ROOT, "cgroup.controllers")):
         return _v2(name, memory_bytes, max_pids)

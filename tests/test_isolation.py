@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -412,3 +413,23 @@ def test_no_descriptor_of_the_grader_reaches_student_code(tmp_path, full_marks, 
     result = grade(tmp_path, with_cell(full_marks, FD_PROBE, after="predict"), limits)
     assert_clean_run(result)
     assert (result.score == 100) is protected, result.exercises["predict"].feedback
+
+
+def test_groups_left_by_a_killed_grader_are_swept_and_live_ones_kept(monkeypatch):
+    """kill -9 of a grader skips its cleanup and leaves empty cgroups behind: the next
+    grader removes those once they are old, and never a recent or occupied one."""
+    from autograder import cgroups
+    stale = cgroups.create(2**28, 64)
+    recent = cgroups.create(2**28, 64)
+    if stale is None:
+        pytest.skip("no cgroups here")
+    try:
+        for folder in stale.folders:
+            os.utime(folder, (time.time() - 2 * cgroups.STALE_SECONDS,) * 2)
+        monkeypatch.setattr(cgroups, "_swept", False)
+        fresh = cgroups.create(2**28, 64)
+        assert not any(os.path.isdir(f) for f in stale.folders)
+        assert all(os.path.isdir(f) for f in recent.folders + fresh.folders)
+    finally:
+        for group in (stale, recent, fresh):
+            group.remove(1)
