@@ -109,9 +109,14 @@ def _v1(name: str, memory_bytes: int, max_pids: int) -> Cgroup | None:
     return group
 
 
-def _v2(name: str, memory_bytes: int, max_pids: int) -> Cgroup | None:
+def _v2_parent() -> str:
+    """The grader's own group on a v2 hierarchy: sandbox groups are made under it."""
     own = _read("/proc/self/cgroup").strip().partition("0::")[2].strip()
-    parent = os.path.join(ROOT, own.lstrip("/"))
+    return os.path.join(ROOT, own.lstrip("/"))
+
+
+def _v2(name: str, memory_bytes: int, max_pids: int) -> Cgroup | None:
+    parent = _v2_parent()
     try:
         wanted = {"memory", "pids"}
         if not wanted <= set(_read(os.path.join(parent, "cgroup.subtree_control")).split()):
@@ -139,8 +144,7 @@ _swept = False
 
 def _parents() -> list:
     if os.path.isfile(os.path.join(ROOT, "cgroup.controllers")):
-        own = _read("/proc/self/cgroup").strip().partition("0::")[2].strip()
-        return [os.path.join(ROOT, own.lstrip("/"))]
+        return [_v2_parent()]
     return [os.path.join(ROOT, "memory", "tfkit"), os.path.join(ROOT, "pids", "tfkit")]
 
 

@@ -101,13 +101,10 @@ def resolve_route(limits: Limits) -> str:
     return "user namespace" if _user_namespaces_work else "none"
 
 
-def _namespaces(limits: Limits) -> int:
-    flags = isolation.CLONE_NEWUTS
-    for name, flag in ((NETWORK, isolation.CLONE_NEWNET), (FILESYSTEM, isolation.CLONE_NEWNS),
-                       (PROCESSES, isolation.CLONE_NEWPID), (IPC, isolation.CLONE_NEWIPC)):
-        if name not in limits.disable:
-            flags |= flag
-    return flags
+# Which namespace gives which protection (the mount namespace's is only counted once
+# the allowlisted root is built in it, by ``confine``).
+NAMESPACES = ((NETWORK, isolation.CLONE_NEWNET), (FILESYSTEM, isolation.CLONE_NEWNS),
+              (PROCESSES, isolation.CLONE_NEWPID), (IPC, isolation.CLONE_NEWIPC))
 
 
 def _close_descriptors(keep: int) -> None:
@@ -151,16 +148,17 @@ def _child_main(sock, limits: Limits, route: str, cgroup) -> None:
 
 def _enter_namespaces(limits: Limits, route: str) -> list:
     """New namespaces for the keeper's next child; returns the protections they give."""
-    flags = _namespaces(limits)
+    wanted = [(name, flag) for name, flag in NAMESPACES if name not in limits.disable]
+    flags = isolation.CLONE_NEWUTS
+    for _, flag in wanted:
+        flags |= flag
     if route == "root":
         isolation.unshare(flags)
     else:
         uid, gid = os.geteuid(), os.getegid()
         isolation.unshare(flags | isolation.CLONE_NEWUSER)
         isolation.map_user(uid, gid)
-    return [name for name, flag in ((NETWORK, isolation.CLONE_NEWNET),
-                                    (PROCESSES, isolation.CLONE_NEWPID),
-                                    (IPC, isolation.CLONE_NEWIPC)) if flags & flag]
+    return [name for name, _ in wanted if name != FILESYSTEM]
 
 
 def _send_refusal(fd: int, reason: str) -> None:
