@@ -2,7 +2,8 @@
 
     tfgrade grade PATH... --out DIR [--jobs N] [--seed S] [--force] [--roster CSV]
                   [--due WHEN] [--late-policy POLICY] [--feedback full|brief]
-                  [--nbgrader-feedback FEEDBACK_DIR] [--format gradescope]
+                  [--nbgrader-feedback FEEDBACK_DIR] [--format gradescope|canvas]
+    tfgrade gradescope-bundle --out autograder.zip [--visibility V] [--seed S] [--feedback MODE]
     tfgrade override STUDENT EXERCISE|total POINTS --out DIR [--comment TEXT]
     tfgrade autograde ASSIGNMENT [--student ID] [--jobs N] [--force]   (from a course root)
     tfgrade check NOTEBOOK
@@ -148,8 +149,25 @@ def _find(args) -> tuple:
     return submissions, ignored
 
 
+def _check_canvas(args) -> None:
+    """``--format canvas`` needs a roster that links tfkit's ids to Canvas's."""
+    if "canvas" not in args.format:
+        return
+    from .adjust import Settings
+    from .canvas import CanvasError, read_roster
+    roster = args.roster or Settings.load(args.out).roster_file
+    if not roster:
+        raise UsageError("--format canvas needs --roster ROSTER.csv (tfkit's ids with Canvas's "
+                         "columns, or Canvas's gradebook export)")
+    try:
+        read_roster(roster)
+    except CanvasError as exc:
+        raise UsageError(f"--format canvas: {exc}") from None
+
+
 def _grade(args) -> int:
     settings = _grade_settings(args)
+    _check_canvas(args)
     submissions, ignored = _find(args)
     for path, why in ignored:
         print(f"ignored: {path} ({why})", file=sys.stderr)
@@ -169,6 +187,8 @@ def _grade(args) -> int:
     print(report.table(results))
     print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)}, and result.json and "
           f"feedback.md per student (seed {args.seed})")
+    print(f"class report: {os.path.join(args.out, 'report.html')}; each student's feedback.html "
+          "beside their feedback.md")
     print("\n".join(summary.lines()))
     return summary.exit_code
 
@@ -191,6 +211,40 @@ def _override(args) -> int:
     print(f"{student}: {override.exercise} set to {override.points:g} "
           f"(appended to {os.path.join(args.out, adjust.OVERRIDES_FILE)}; grades.csv and feedback rebuilt)")
     return 0
+
+
+def _gradescope_bundle(args) -> int:
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise UsageError(f"no folder {folder} for {args.out}")
+    if os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out} is a folder: name the zip file to write")
+    from .gradescope import write_bundle
+    path = write_bundle(args.out, visibility=args.visibility, seed=args.seed, feedback=args.feedback,
+                        time_scale=args.time_scale, cell_seconds=args.cell_seconds)
+    print(f"wrote {path} ({path.stat().st_size // 1024} kB, results {args.visibility}): upload it "
+          "on Gradescope's Configure Autograder page")
+    return 0
+
+
+def _gradescope_parser(commands, default_seed: int) -> None:
+    bundle = commands.add_parser("gradescope-bundle", help="write Gradescope's autograder zip "
+                                 "(setup.sh, run_autograder and this kit)")
+    bundle.add_argument("--out", default="autograder.zip", help="the zip to write (default "
+                        "autograder.zip)")
+    bundle.add_argument("--visibility", default="visible",
+                        choices=["visible", "after_due_date", "after_published", "hidden"],
+                        help="when students see each exercise's result (default visible; hidden "
+                        "also hides the total)")
+    bundle.add_argument("--seed", type=_seed, default=default_seed,
+                        help=f"seed of the inputs (default {default_seed})")
+    bundle.add_argument("--feedback", choices=["full", "brief"], default="full",
+                        help="brief leaves expected values out of the feedback")
+    bundle.add_argument("--time-scale", type=_positive_float, default=1.0,
+                        help="multiply every exercise's time limit")
+    bundle.add_argument("--cell-seconds", type=_positive_float, default=15.0,
+                        help="time limit of each top-level cell (default 15)")
+    bundle.set_defaults(run=_gradescope_bundle)
 
 
 def _autograde(args) -> int:
@@ -257,8 +311,9 @@ def _grade_parser(commands, default_seed: int) -> None:
                        help=f"seed of the inputs; the same seed replays a grading (default {default_seed})")
     grade.add_argument("--force", action="store_true", help="grade every student again, even "
                        "those whose result is current")
-    grade.add_argument("--format", action="append", default=[], choices=["gradescope"],
-                       help="also write Gradescope's results.json per student")
+    grade.add_argument("--format", action="append", default=[], choices=["gradescope", "canvas"],
+                       help="gradescope: also write Gradescope's results.json per student; canvas: "
+                       "also write canvas.csv for Canvas's gradebook import (needs --roster)")
     grade.add_argument("--time-scale", type=_positive_float, default=1.0,
                        help="multiply every exercise's time limit (slow machines)")
     grade.add_argument("--cell-seconds", type=_positive_float, default=15.0,
@@ -301,6 +356,7 @@ def main(argv=None) -> int:
     _grade_parser(commands, DEFAULT_SEED)
     _override_parser(commands)
     _autograde_parser(commands)
+    _gradescope_parser(commands, DEFAULT_SEED)
 
     check = commands.add_parser("check", help="run a notebook's visible checks (before submitting)")
     check.add_argument("notebook")

@@ -28,9 +28,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from . import ASSIGNMENT, adjust, escape
+from . import ASSIGNMENT, adjust, canvas, class_report, escape, feedback_html, templating
 from .contract import EXERCISES, TOTAL_POINTS
 
 log = logging.getLogger(__name__)
@@ -42,14 +40,9 @@ GRADES_FILE = "grades.csv"
 FEEDBACK_WIDTH = 88
 FEEDBACK_MODES = ("full", "brief")
 
-# Markdown templates escape student text with the ``md`` and ``fence`` filters; any HTML
-# template (``*.html.j2``) is autoescaped by Jinja2, so raw HTML never comes from a
-# submission there either.
-_templates = Environment(loader=PackageLoader("autograder", "templates"),
-                         autoescape=select_autoescape(["html", "htm", "xml", "html.j2", "htm.j2",
-                                                       "xml.j2"], default_for_string=False),
-                         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-_templates.filters.update(md=escape.markdown, fence=escape.fence)
+# Student text is escaped for its destination: Markdown by filters, HTML by autoescaping
+# (see ``templating``).
+_templates = templating.templates
 
 
 class OutsideOutput(ValueError):
@@ -74,8 +67,10 @@ def kit_fingerprint() -> str:
     """The version and a digest of the modules that decide points: a result graded by
     another kit, even an edited checkout of the same version, is not current."""
     digest = hashlib.sha256()
-    for name in GRADING_MODULES:
-        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    here = Path(__file__).parent
+    for name in GRADING_MODULES:  # a module, or a package of them (``exercises``)
+        for path in sorted((here / name).glob("*.py")) if (here / name).is_dir() else [here / f"{name}.py"]:
+            digest.update(path.read_bytes())
     return f"{kit_version()}+{digest.hexdigest()[:12]}"
 
 
@@ -107,14 +102,17 @@ def student_folder(out_dir: Path, student_id: str) -> Path:
     return folder
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers only ever see the old or the new file."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8, or bytes as they are) to ``path`` so that readers only ever
+    see the old or the new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    binary = isinstance(text, bytes)
     try:
         os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with (os.fdopen(fd, "wb") if binary else
+              os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -154,17 +152,19 @@ def advice(reason: str) -> str:
     return "Ask your instructor what to resubmit."
 
 
-def student_text(text: str, mode: str = "full") -> str:
+def student_text(text: str, mode: str = "full", width: int | None = FEEDBACK_WIDTH) -> str:
     """Grader text made fit for a student: no server paths, no library boilerplate, no
-    expected values in ``brief`` mode, lines wrapped to ``FEEDBACK_WIDTH`` (continuation
-    lines indented under their first line)."""
+    expected values in ``brief`` mode, lines wrapped to ``width`` (continuation lines
+    indented under their first line; ``None``: not wrapped, for HTML)."""
     text = escape.no_library_noise(escape.no_server_paths(text))
     if mode == "brief":
         text = escape.no_expected_values(text)
+    if width is None:
+        return text
     lines = []
     for line in text.splitlines() or [""]:
         indent = line[: len(line) - len(line.lstrip())]
-        lines.append(textwrap.fill(line.strip(), FEEDBACK_WIDTH, initial_indent=indent,
+        lines.append(textwrap.fill(line.strip(), width, initial_indent=indent,
                                    subsequent_indent=indent + "    ", break_long_words=False,
                                    break_on_hyphens=False) if line.strip() else "")
     return "\n".join(lines)
@@ -193,30 +193,35 @@ def _one_line(name: str, ex: dict, skipped: dict) -> str:
     return ""
 
 
-def feedback_context(result: dict, final: adjust.Final | None = None, mode: str = "full") -> dict:
-    """Everything the feedback template shows, prepared (and made fit for a student) here."""
+def feedback_context(result: dict, final: adjust.Final | None = None, mode: str = "full",
+                     width: int | None = FEEDBACK_WIDTH) -> dict:
+    """Everything the feedback templates show, prepared (and made fit for a student) here;
+    ``width`` wraps the exercises' text (``None`` for HTML, which wraps it itself)."""
     final = final or adjust.final_grade(result, [], adjust.Settings())
     exercises = result.get("exercises") if isinstance(result.get("exercises"), dict) else {}
     status, reason = result.get("status", ""), str(result.get("reason", ""))
     skipped = dict(_SKIPPED_CELL.findall(reason))
-    rows, not_attempted, sections = [], [], []
+    rows, names, not_attempted, sections = [], [], [], []
     for name, ex in exercises.items():
         if name not in EXERCISES or not isinstance(ex, dict):
             continue
         score = final.exercises.get(name, ex.get("score", 0))
         top = ex.get("max_score", EXERCISES[name].points)
         rows.append((EXERCISES[name].signature, score, top, score >= top))
+        names.append(name)
         if score >= top:
             continue
         line = "" if name in final.comments else _one_line(name, ex, skipped)
         text = str(ex.get("feedback", ""))
         if line and name in skipped:
-            sections.append((name, student_text(f"{name}: {score:g} / {top:g}\n  ✗ {line}", mode)))
+            sections.append((name, student_text(f"{name}: {score:g} / {top:g}\n  ✗ {line}", mode,
+                                                width)))
         elif line:
             not_attempted.append((name, escape.no_server_paths(line)))
         else:
-            sections.append((name, student_text(text, mode)))
-    return {"r": result, "final": final, "rows": rows, "not_attempted": not_attempted,
+            sections.append((name, student_text(text, mode, width)))
+    return {"r": result, "final": final, "rows": rows, "names": names,
+            "not_attempted": not_attempted,
             "sections": sections, "status": status,
             "reason": student_text(reason).replace("\n", " ") if reason else "",
             "advice": advice(reason) if status == "ungradable" else "",
@@ -230,14 +235,18 @@ def feedback_text(result: dict, final: adjust.Final | None = None, mode: str = "
     return _templates.get_template("feedback.md.j2").render(**feedback_context(result, final, mode))
 
 
-def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "full") -> dict:
+def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "full",
+               visibility: str = "visible") -> dict:
     """Gradescope's results.json for one submission. Outputs are Markdown
-    (``output_format: md``): feedback in a fence, the reason escaped."""
+    (``output_format: md``): feedback in a fence, the reason escaped. ``visibility``
+    applies to every test and to the whole result (Gradescope: ``visible``,
+    ``after_due_date``, ``after_published`` or ``hidden``); what the grader printed is
+    never shown to students (``stdout_visibility: hidden``)."""
     final = final or adjust.final_grade(result, [], adjust.Settings())
     tests = [{"name": f"{name} ({EXERCISES[name].signature})",
               "score": final.exercises.get(name, ex["score"]),
               "max_score": ex["max_score"], "output": escape.fence(student_text(ex["feedback"], mode)),
-              "output_format": "md", "visibility": "visible",
+              "output_format": "md", "visibility": visibility,
               "status": "passed" if final.exercises.get(name, ex["score"]) >= ex["max_score"]
               else "failed"}
              for name, ex in result["exercises"].items() if name in EXERCISES]
@@ -246,15 +255,31 @@ def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "ful
               else f"Graded with seed {result['seed']}.") + notes
     return {"score": final.total, "execution_time": result.get("seconds", 0), "output": output,
             "output_format": "md", "test_output_format": "md",
-            "visibility": "visible", "tests": tests}
+            "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
 
 
 # --- files ---------------------------------------------------------------------------------
 
+def write_feedback_html(folder: Path, result: dict, final: adjust.Final, mode: str = "full") -> bool:
+    """A student's feedback.html, unless the one there was made from the same inputs
+    (redrawing its figures for every student on every run would cost seconds per class).
+    Returns whether it was written."""
+    path = folder / feedback_html.FEEDBACK_HTML
+    wanted = feedback_html.digest(result, final, mode)
+    if feedback_html.is_current(path, wanted):
+        return False
+    write_atomic(path, feedback_html.page(feedback_context(result, final, mode, width=None), mode,
+                                          wanted))
+    return True
+
+
 def write_views(out_dir: Path, result: dict, formats=("tfkit",), final=None, mode: str = "full") -> Path:
-    """A student's feedback.md (and Gradescope's results.json) from their result."""
+    """A student's feedback.md and feedback.html (and Gradescope's results.json) from
+    their result."""
     folder = student_folder(out_dir, result["student_id"])
+    final = final or adjust.final_grade(result, [], adjust.Settings())
     write_atomic(folder / FEEDBACK_FILE, feedback_text(result, final, mode))
+    write_feedback_html(folder, result, final, mode)
     if "gradescope" in formats:
         write_atomic(folder / GRADESCOPE_FILE, json.dumps(gradescope(result, final, mode), indent=2))
     return folder
@@ -331,11 +356,47 @@ def write_grades(out_dir: Path) -> Path:
     return path
 
 
+def write_class_report(out_dir: Path, results: list | None = None) -> Path:
+    """Rebuild report.html, the class report, from the result files in ``out_dir``."""
+    out_dir = Path(out_dir)
+    overrides, _ = adjust.read_overrides(out_dir)
+    results = read_results(out_dir) if results is None else results
+    path = out_dir / class_report.REPORT_FILE
+    write_atomic(path, class_report.page(results, overrides, adjust.Settings.load(out_dir)))
+    return path
+
+
+def write_canvas(out_dir: Path) -> list:
+    """Rebuild canvas.csv (and canvas_unmatched.csv) from the result files and the
+    round's roster. Returns lines for the instructor: who could not be matched, or why
+    nothing was written."""
+    out_dir = Path(out_dir)
+    settings = adjust.Settings.load(out_dir)
+    if not settings.roster_file:
+        return [f"{canvas.CANVAS_FILE} not written: Canvas needs a roster (--roster ROSTER.csv)"]
+    overrides, _ = adjust.read_overrides(out_dir)
+    try:
+        sheet, rest, unmatched = canvas.sheets(read_results(out_dir), settings.roster_file,
+                                               overrides, settings)
+    except canvas.CanvasError as exc:
+        return [f"{canvas.CANVAS_FILE} not written: {exc}"]
+    write_atomic(out_dir / canvas.CANVAS_FILE, sheet)
+    if not unmatched:
+        (out_dir / canvas.UNMATCHED_FILE).unlink(missing_ok=True)
+        return []
+    write_atomic(out_dir / canvas.UNMATCHED_FILE, rest)
+    shown = ", ".join(unmatched[:20]) + (f" and {len(unmatched) - 20} more" if len(unmatched) > 20 else "")
+    return [f"not in the Canvas roster, so not in {canvas.CANVAS_FILE} (listed in "
+            f"{canvas.UNMATCHED_FILE}): {shown}"]
+
+
 def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = None) -> list:
     """Rewrite every student's feedback (and Gradescope file, with ``gradescope`` in
-    ``formats`` or when one exists) and grades.csv, applying overrides and settings.
+    ``formats`` or when one exists), grades.csv, report.html (and canvas.csv, with
+    ``canvas`` in ``formats`` or when one exists), applying overrides and settings.
     A student whose views cannot be written is logged and skipped; grades.csv is
-    always written. Returns the problems found in overrides.csv."""
+    always written. Returns what the instructor must hear: the problems found in
+    overrides.csv, and students Canvas cannot be given."""
     out_dir = Path(out_dir)
     settings = adjust.Settings.load(out_dir)
     overrides, problems = adjust.read_overrides(out_dir)
@@ -351,6 +412,12 @@ def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = 
         except Exception:  # noqa: BLE001 - one student's feedback must not cost the sheet
             log.exception("cannot rebuild the feedback of %s", escape.terminal(result["student_id"]))
     write_grades(out_dir)
+    if "canvas" in formats or (out_dir / canvas.CANVAS_FILE).is_file():
+        problems = [*problems, *write_canvas(out_dir)]
+    try:
+        write_class_report(out_dir)
+    except Exception:  # noqa: BLE001 - the class report must not cost grades.csv or the exit code
+        log.exception("cannot rebuild %s", class_report.REPORT_FILE)
     return problems
 
 

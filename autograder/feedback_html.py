@@ -1,0 +1,159 @@
+"""feedback.html: the student's feedback as one page that opens anywhere, offline.
+
+The page shows what feedback.md shows (score table, each failed check with its hint,
+advice, the instructor's notes), prepared by the same ``report.feedback_context``, plus
+pictures drawn from numbers the grader already has (``plots``):
+
+- for every graded student, a bar per exercise with the share of its points;
+- for a training exercise that lost points and whose result carries them, the
+  student's recorded losses against the reference's on the same inputs
+  (``"curves"``), and the boundary of the student's trained model against the
+  reference's on the same data (``"boundary"``). With ``--feedback brief`` only the
+  student's own curve and boundary are drawn: the reference's are expected values.
+
+Nothing in the page is loaded from elsewhere: the stylesheet is inline, images are
+``data:`` URIs, and a Content-Security-Policy forbids any other source and any
+script. The template is autoescaped, so student text stays text.
+
+A page carries a digest of everything it was made from (the result, the final grade,
+the mode, this code). Rewriting every page on every run would redraw every figure,
+so :func:`is_current` lets the writer skip a page whose digest has not changed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+
+from . import plots, templating
+from .contract import EXERCISES
+
+FEEDBACK_HTML = "feedback.html"
+_DIGEST = re.compile(rb'<meta name="tfkit-digest" content="([0-9a-f]{64})">')
+_SOURCES = ("feedback_html.py", "plots.py", "templating.py", "report.py", "escape.py", "adjust.py",
+            "templates/feedback.html.j2", "templates/style.css.j2")
+
+
+@functools.lru_cache(maxsize=None)
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for name in _SOURCES:
+        try:
+            digest.update((Path(__file__).parent / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+def digest(result: dict, final, mode: str) -> str:
+    """What a page is made from, in 64 hex digits: the same inputs give the same page."""
+    data = {"result": result, "final": dataclasses.asdict(final), "mode": mode, "code": _code_digest()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def is_current(path: Path, wanted: str) -> bool:
+    """Whether the page at ``path`` was made from exactly the inputs of ``wanted``."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(600)
+    except OSError:
+        return False
+    found = _DIGEST.search(head)
+    return bool(found) and found.group(1).decode() == wanted
+
+
+# --- what the page shows ----------------------------------------------------------------
+
+def items(text: str) -> tuple:
+    """An exercise's feedback text (see ``judge.render_feedback``) as its head line and a
+    list of ``{"kind": "fail"|"pass"|"note", "text": ..., "hints": [...]}``."""
+    lines = text.splitlines()
+    head, entries = (lines[0].split(": ", 1)[-1] if lines else ""), []
+    for line in lines[1:]:
+        stripped = line.strip()
+        if stripped.startswith(("✗ ", "✓ ")):
+            entries.append({"kind": "fail" if stripped[0] == "✗" else "pass",
+                            "text": stripped[2:], "hints": []})
+        elif stripped.startswith("Hint:") and entries:
+            entries[-1]["hints"].append(stripped[5:].strip())
+        elif entries and stripped:
+            entries[-1]["text"] += "\n" + stripped
+        elif stripped:
+            entries.append({"kind": "note", "text": stripped, "hints": []})
+    return head, entries
+
+
+def _score(value) -> float:
+    value = plots.number(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def _table(context: dict, anchored: set) -> list:
+    rows = []
+    for name, (signature, score, top, full) in zip(context["names"], context["rows"]):
+        score, top = _score(score), _score(top)
+        rows.append({"name": name, "signature": signature, "score": score, "top": top,
+                     "mark": "ok" if full else ("bad" if score <= 0 else "part"),
+                     "anchor": name in anchored})
+    return rows
+
+
+def summary_figure(table: list) -> dict | None:
+    """The score bars every graded student gets, with a text alternative."""
+    if not table:
+        return None
+    bars = tuple((row["name"], row["score"], row["top"]) for row in table)
+    alt = "Share of the points earned per exercise: " + "; ".join(
+        f"{name} {score:g} of {top:g}" for name, score, top in bars)
+    return {"uri": plots.data_uri(plots.score_bars_png(bars)), "alt": alt}
+
+
+def exercise_figure(name: str, exercise: dict, mode: str) -> dict | None:
+    """The loss curves and decision boundary of a training exercise that lost points,
+    when its result carries them; None otherwise."""
+    curves, boundary = exercise.get("curves"), exercise.get("boundary")
+    if not curves and not boundary:
+        return None
+    if _score(exercise.get("score")) >= _score(exercise.get("max_score", EXERCISES[name].points)):
+        return None
+    reference = mode != "brief"
+    try:
+        png = plots.exercise_png(curves if isinstance(curves, list) else [], boundary, reference)
+    except Exception:  # noqa: BLE001 - a figure that cannot be drawn must not cost the page
+        return None
+    if png is None:
+        return None
+    parts = []
+    if isinstance(curves, list) and any(isinstance(c, dict) for c in curves):
+        parts.append("your losses (dashed)" + (" and the reference's (solid), step by step on the "
+                                                "same inputs" if reference else ", step by step"))
+    if isinstance(boundary, dict):
+        parts.append("where your trained model separates the two classes (dashed)"
+                     + (" and where the reference's does (solid)" if reference else ""))
+    caption = "Left to right: " + "; ".join(parts) + "." if len(parts) > 1 else parts[0] + "."
+    return {"uri": plots.data_uri(png), "alt": caption[0].upper() + caption[1:],
+            "caption": caption[0].upper() + caption[1:]}
+
+
+def page(context: dict, mode: str, page_digest: str) -> str:
+    """The whole feedback.html for ``context`` (``report.feedback_context`` with
+    ``width=None``)."""
+    result = context["r"]
+    exercises = result.get("exercises") if isinstance(result.get("exercises"), dict) else {}
+    sections, figures = [], {}
+    for name, text in context["sections"]:
+        head, entries = items(text)
+        sections.append((name, head, entries))
+        exercise = exercises.get(name)
+        figure = exercise_figure(name, exercise, mode) if isinstance(exercise, dict) else None
+        if figure:
+            figures[name] = figure
+    table = _table(context, {name for name, _ in context["sections"]})
+    summary = summary_figure(table) if context["graded"] else None
+    return templating.templates.get_template("feedback.html.j2").render(
+        **{**context, "sections": sections}, table=table, figures=figures, summary=summary,
+        digest=page_digest)
