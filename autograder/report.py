@@ -253,6 +253,8 @@ def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "ful
     notes = "".join(f"\n\n{escape.markdown(n)}" for n in final.notes)
     output = (escape.markdown(student_text(result["reason"]).replace("\n", " ")) if result["reason"]
               else f"Graded with seed {result['seed']}.") + notes
+    if result.get("status") == "ungradable":
+        output += f"\n\n**What to do:** {escape.markdown(advice(result['reason']))}"
     return {"score": final.total, "execution_time": result.get("seconds", 0), "output": output,
             "output_format": "md", "test_output_format": "md",
             "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
