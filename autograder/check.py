@@ -225,10 +225,10 @@ def explain(exercise: str, failure: Failure, course: Course, counts: dict, faile
     return lines + error_lines(failure, frame)
 
 
-def verdicts_of(cells: list, positions: list[int]) -> dict:
+def verdicts_of(course: Course) -> dict:
     """Per exercise with a check cell, in notebook order: None when its checks passed,
     else the lines that explain the failure."""
-    course = read_course(cells, positions)
+    cells = course.cells
     counts = {c.get("execution_count"): i for i, c in enumerate(cells) if c.get("execution_count")}
     verdicts, failed = {}, set()
     for exercise, index in sorted(course.check.items(), key=lambda item: item[1]):
@@ -246,13 +246,12 @@ def verdicts_of(cells: list, positions: list[int]) -> dict:
     return verdicts
 
 
-def other_errors(cells: list, positions: list[int]) -> list[str]:
+def other_errors(course: Course) -> list[str]:
     """Cells outside the exercises (imports, data) that raised: every check after them
     may fail because of them."""
-    course = read_course(cells, positions)
     mine = set(course.solution.values()) | set(course.check.values())
-    return [f"cell {positions[i]} raised " + "\n      ".join(error_lines(failure))
-            for i, cell in enumerate(cells)
+    return [f"cell {course.positions[i]} raised " + "\n      ".join(error_lines(failure))
+            for i, cell in enumerate(course.cells)
             if i not in mine and (failure := failure_of(cell)) is not None]
 
 
@@ -270,22 +269,21 @@ def run_notebook(path, timeout: int = 120) -> tuple[list, list[int]]:
 
 def run_visible_checks(path, timeout: int = 120) -> dict:
     """Per exercise: ``None`` when its visible checks passed, else the explanation as text."""
-    cells, positions = run_notebook(path, timeout)
     return {name: None if lines is None else "\n".join(lines)
-            for name, lines in verdicts_of(cells, positions).items()}
+            for name, lines in verdicts_of(read_course(*run_notebook(path, timeout))).items()}
 
 
 def check_notebook(path) -> int:
     """Print the visible checks' report; exit status 0 only when all passed."""
     try:
-        cells, positions = run_notebook(path)
-        verdicts = verdicts_of(cells, positions)
+        course = read_course(*run_notebook(path))
+        verdicts = verdicts_of(course)
     except Exception as exc:  # noqa: BLE001 - report, do not trace back at a student
         print(f"Could not run {path}: {type(exc).__name__}: {exc}")
         return 2
     print(f"Visible checks of {path} (the graded tests are hidden; passing these is a good sign, "
           "not a grade):\n")
-    for line in other_errors(cells, positions):
+    for line in other_errors(course):
         print(f"  ! {line}")
     failed = 0
     for name, exercise in EXERCISES.items():

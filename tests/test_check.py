@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from autograder.check import (HINT_NOT_DONE, MAX_ERROR_LINES, Failure, error_lines, explain,
-                              failure_of, read_course)
+                              failure_of, other_errors, read_course, verdicts_of)
 from autograder.contract import EXERCISES
 from conftest import BIN, RELEASE, SOLUTION, grade_id, read, run, with_cell
 
@@ -159,3 +159,19 @@ def test_a_long_error_is_shown_whole_up_to_a_bound():
     long = error_lines(Failure("ValueError", "\n".join(f"line {i} " + "x" * 150 for i in range(40))))
     assert len(long) == MAX_ERROR_LINES and long[-1].strip().startswith("…")
     assert all(len(line) <= 110 for line in long)
+
+
+def test_a_cell_that_fails_when_run_is_named_before_the_checks_it_breaks():
+    cells = executed_solutions({
+        "setup_imports": kernel_error("ModuleNotFoundError", "No module named 'sklearn'"),
+        "loss": kernel_error("SyntaxError", "'(' was never closed (3141592653.py, line 1)"),
+        "check_loss": kernel_error("NameError", "name 'loss' is not defined"),
+        "check_grad": kernel_error("NameError", "name 'loss' is not defined")})
+    course = read_course(cells, list(range(1, len(cells) + 1)))
+    setup = 1 + next(i for i, c in enumerate(cells) if grade_id(c) == "setup_imports")
+    assert other_errors(course) == [f"cell {setup} raised ModuleNotFoundError: No module named 'sklearn'"]
+    verdicts = verdicts_of(course)
+    assert verdicts["loss"] == ["The cell defining `loss` raised an error when run:",
+                                "SyntaxError: '(' was never closed (<cell>, line 1)"]
+    assert verdicts["grad"][0] == "`loss` fails its own check: fix it first (this check calls it)."
+    assert verdicts["predict"] is None and verdicts["accuracy"] is None
