@@ -7,6 +7,7 @@ tests feed the traceback reader made-up kernel output.
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from autograder.check import (HINT_NOT_DONE, MAX_ERROR_LINES, Failure, error_lines, explain,
@@ -50,7 +51,7 @@ def check_report(tmp_path, replacements: dict) -> tuple[int, dict, str]:
     for exercise, source in replacements.items():
         notebook = with_cell(notebook, source, replace=exercise)
     path = tmp_path / "tf_from_scratch.ipynb"
-    path.write_text(__import__("nbformat").writes(notebook), encoding="utf-8")
+    nbformat.write(notebook, str(path))
     done = run(BIN / "tfgrade", "check", path, check=False)
     by_signature = {e.signature: name for name, e in EXERCISES.items()}
     blocks, current = {}, None
