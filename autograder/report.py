@@ -402,7 +402,8 @@ def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = 
     out_dir = Path(out_dir)
     settings = adjust.Settings.load(out_dir)
     overrides, problems = adjust.read_overrides(out_dir)
-    for result in read_results(out_dir):
+    results = read_results(out_dir)
+    for result in results:
         try:
             folder = student_folder(out_dir, result["student_id"])
             wanted = tuple(formats) + (("gradescope",) if (folder / GRADESCOPE_FILE).is_file() else ())
@@ -417,7 +418,7 @@ def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = 
     if "canvas" in formats or (out_dir / canvas.CANVAS_FILE).is_file():
         problems = [*problems, *write_canvas(out_dir)]
     try:
-        write_class_report(out_dir)
+        write_class_report(out_dir, results)
     except Exception:  # noqa: BLE001 - the class report must not cost grades.csv or the exit code
         log.exception("cannot rebuild %s", class_report.REPORT_FILE)
     return problems
