@@ -13,15 +13,7 @@ from pathlib import Path
 import nbformat
 
 from . import ASSIGNMENT
-
-
-def course_root(start: Path | None = None) -> Path:
-    """The nearest folder upwards holding nbgrader_config.py."""
-    here = (start or Path.cwd()).resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "nbgrader_config.py").is_file():
-            return folder
-    raise FileNotFoundError("no nbgrader_config.py here or above: run this from the course root")
+from .course import course_root  # noqa: F401 - where the build and its callers find the course
 
 
 def nbgrader(root: Path, *args: str) -> None:

@@ -27,9 +27,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .contract import EXERCISES
+from .course import cell_role
+from .exercises import EXERCISES
+from .exercises.hints import HINT_NOT_DONE
 
-HINT_NOT_DONE = "This exercise still raises NotImplementedError: replace the stub with your code."
 MAX_ERROR_LINES = 16  # after wrapping: enough for a Keras error, bounded for any
 WIDTH = 100
 
@@ -78,16 +79,6 @@ def _metadata(cell, key: str) -> dict:
     metadata = cell.get("metadata")
     value = metadata.get(key) if isinstance(metadata, dict) else None
     return value if isinstance(value, dict) else {}
-
-
-def _role(cell) -> str:
-    """'test' for nbgrader's graded test cells, else the kit's role tag (same rule as
-    ``grade.cell_role``, which this module does not import: it pulls in TensorFlow)."""
-    grading = _metadata(cell, "nbgrader")
-    if grading.get("grade") and not grading.get("solution"):
-        return "test"
-    role = _metadata(cell, "tfkit").get("role", "")
-    return role if isinstance(role, str) else ""
 
 
 def python_name(exercise: str) -> str:
@@ -174,7 +165,7 @@ def _exercise_of(frame: Frame, course: Course, counts: dict) -> str | None:
     if frame.count in counts:
         index = counts[frame.count]
         owners = [e for e, position in course.solution.items() if position == index]
-        if owners or _role(course.cells[index]) == "check":
+        if owners or cell_role(course.cells[index]) == "check":
             return owners[0] if owners else None
     return course.owner.get(frame.name.split(".")[0].removeprefix("tf__"))
 
@@ -259,7 +250,7 @@ def run_notebook(path, timeout: int = 120) -> tuple[list, list[int]]:
     """Execute the notebook's setup, solution and check cells in a fresh kernel; returns
     the executed cells and their 1-based positions in the notebook."""
     notebook = nbformat.read(str(path), as_version=4)
-    kept = [(i + 1, c) for i, c in enumerate(notebook.cells) if _role(c) not in ("test", "demo")]
+    kept = [(i + 1, c) for i, c in enumerate(notebook.cells) if cell_role(c) not in ("test", "demo")]
     notebook.cells = [c for _, c in kept]
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})

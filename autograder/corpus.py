@@ -12,9 +12,9 @@ comment directives::
 
     # alternative: <what differs from the reference>
 
-The rule every snippet is held to: graded with ``autograder.kernel.grade(exercise,
-namespace_with(exercise, source))``, a mutant scores below full points (and its
-feedback contains the text of its hint), an alternative scores full points.
+The rule every snippet is held to: graded with ``autograder.local.grade(exercise,
+namespace_with(exercise, source), reference)``, a mutant scores below full points (and
+its feedback contains the text of its hint), an alternative scores full points.
 
 The sample class (``examples/make_sample_class.py``) and ``tfgrade selftest`` build
 student notebooks from these snippets with :func:`replace_solution`.
@@ -48,7 +48,7 @@ class Snippet:
     path: Path
     source: str  # the file's text, header included
     description: str  # the `# mutant:` or `# alternative:` line
-    hint_constant: str | None = None  # the `# hint:` line: a HINT_* name of autograder.exercises
+    hint_constant: str | None = None  # the `# hint:` line: a key of autograder.exercises.HINTS
 
     @property
     def id(self) -> str:
@@ -69,8 +69,8 @@ class Snippet:
         """The value of the hint constant, or None when the snippet names none."""
         if self.hint_constant is None:
             return None
-        from . import exercises
-        return getattr(exercises, self.hint_constant)
+        from .exercises import HINTS
+        return HINTS[self.hint_constant]
 
 
 def _parse(path: Path, kind: str) -> Snippet:
@@ -147,19 +147,15 @@ def solved(release, solution):
     return notebook
 
 
-def namespace_with(exercise: str, source: str) -> dict:
-    """A fresh notebook-like namespace: the setup imports, the reference definition of
-    every contract name except the one ``exercise`` defines, then ``source`` executed
-    in it (as cell ``<cell exercise>``)."""
-    import numpy as np
-    import tensorflow as tf
+def namespace_with(exercise: str, source: str, cells=None) -> dict:
+    """A fresh notebook-like namespace: the course's reference cells (``cells``, by
+    default read from the course) except the solution of ``exercise``, then ``source``
+    executed in it (as cell ``<cell exercise>``). Trusted code only (see ``local``)."""
+    from .reference import read_reference
 
-    from . import reference
-    from .exercises import EXERCISES
-
-    own = EXERCISES[exercise].defines
-    namespace = {"__name__": "__main__", "os": os, "math": math, "np": np, "tf": tf}
-    namespace.update({ex.defines: getattr(reference, ex.defines) for ex in EXERCISES.values()
-                      if ex.defines != own})
+    namespace = {"__name__": "__main__"}
+    for label, cell_source in cells if cells is not None else read_reference():
+        if label != exercise:
+            exec(compile(cell_source, f"<cell {label}>", "exec"), namespace)  # noqa: S102 - the course's code
     exec(compile(source, f"<cell {exercise}>", "exec"), namespace)  # noqa: S102 - test corpus
     return namespace

@@ -17,19 +17,18 @@ are named by their position, and by their grade id only when it is the instructo
 """
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import re
 import stat
-import threading
 import time
 from dataclasses import dataclass, field
 
 import nbformat
 
 from . import ASSIGNMENT, replies
+from .course import cell_role
 from .exercises import EXERCISES, TOTAL_POINTS, cases_for
+from .reference import Reference, ReferenceFailed
 from .judge import MALFORMED, ExerciseResult, judge
 from .sandbox import Crashed, Limits, Sandbox, Timeout
 
@@ -71,17 +70,6 @@ class Result:
 
 def _mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
-
-
-def cell_role(cell) -> str:
-    """'test' for nbgrader's graded test cells, else the kit's role tag ('setup',
-    'demo', 'check') or ''."""
-    metadata = _mapping(_mapping(cell).get("metadata"))
-    grading = _mapping(metadata.get("nbgrader"))
-    if grading.get("grade") and not grading.get("solution"):
-        return "test"
-    role = _mapping(metadata.get("tfkit")).get("role", "")
-    return role if isinstance(role, str) else ""
 
 
 def cell_label(cell, position: int) -> str:
@@ -149,30 +137,12 @@ def runnable_cells(notebook) -> list:
     return cells
 
 
-_sources_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=None)
-def _reference_source(name: str) -> str:
-    from . import reference
-    return inspect.getsource(getattr(reference, name))
-
-
-def reference_sources(names) -> dict:
-    """The source text of the reference definitions an exercise is graded with. Read
-    once, under a lock: inspect parses classes with ``ast``, and CPython 3.11's parser
-    is not safe to run from several grading threads at once ("AST constructor
-    recursion depth mismatch")."""
-    with _sources_lock:
-        return {name: _reference_source(name) for name in names}
-
-
 class _Run:
     """The state of grading one submission: the sandbox, the cells that must be
     skipped on a restart, and what went wrong along the way."""
 
-    def __init__(self, cells, limits: Limits):
-        self.cells, self.limits = cells, limits
+    def __init__(self, cells, limits: Limits, reference):
+        self.cells, self.limits, self.reference = cells, limits, reference
         self.sandbox = Sandbox(limits)
         self.skipped: dict = {}
         self.cell_errors: dict = {}
@@ -219,8 +189,8 @@ class _Run:
         cases = cases_for(exercise, seed)
         limit = exercise.time_limit * self.limits.time_scale
         try:
-            reply = self.sandbox.request({"op": "exercise", "name": name, "cases": cases,
-                                          "definitions": reference_sources(exercise.uses)}, limit)
+            reply = self.sandbox.request({"op": "exercise", "name": name, "cases": cases}, limit,
+                                         answer_call=self._answerer(exercise))
         except (Timeout, Crashed) as exc:
             status = "timeout" if isinstance(exc, Timeout) else "crashed"
             reason = f"grading {exercise.signature} stopped: {exc}"
@@ -228,15 +198,32 @@ class _Run:
             self.boot()
             return judge(name, cases, [{"error": str(exc)}] * len(cases), status, reason)
         self._keep_output(reply)
-        result = judge_reply(name, cases, reply)
+        result = judge_reply(name, cases, reply, self.expected(name))
         if result.status == "crashed":  # it sent what no probe sends: do not trust it again
             self.notes.append(f"{name}: the process's answer was refused, and the process replaced")
             self.sandbox.stop()
             self.boot()
         return result
 
+    def expected(self, name: str):
+        return lambda case: self.reference.expected(name, case)
 
-def judge_reply(name: str, cases: list, reply) -> ExerciseResult:
+    def _answerer(self, exercise):
+        """Answers the stand-ins of what ``exercise`` uses, and nothing else."""
+        def answer(message) -> dict:
+            try:
+                name, args, cotangent = replies.reference_call(message, exercise.uses)
+            except replies.Malformed as exc:
+                return {"error": f"refused: {exc}"}
+            try:
+                return {"value": self.reference.call(name, args, cotangent)}
+            except ReferenceFailed as exc:
+                # Only the kind of failure: the reference's messages could describe its code.
+                return {"error": f"the reference rejected these arguments ({exc.kind})"}
+        return answer
+
+
+def judge_reply(name: str, cases: list, reply, expected=None) -> ExerciseResult:
     """The grade of one exercise from the sandbox's decoded reply, whatever it holds:
     a reply that does not fit the exercise's schema is graded ``crashed`` with the
     reason. Never raises for anything the sandbox can send."""
@@ -245,7 +232,7 @@ def judge_reply(name: str, cases: list, reply) -> ExerciseResult:
     except replies.Malformed as exc:
         reason = str(exc) if isinstance(exc, replies.Failed) else f"{MALFORMED} ({exc})"
         return judge(name, cases, [{"error": reason}] * len(cases), "crashed", reason)
-    return judge(name, cases, outcomes)
+    return judge(name, cases, outcomes, expected=expected)
 
 
 def _bounded(text: str, limit: int) -> str:
@@ -255,24 +242,27 @@ def _bounded(text: str, limit: int) -> str:
     return text[: max(0, limit - len(note))] + note
 
 
-def grade_submission(path, student_id: str, seed: int, limits: Limits | None = None) -> Result:
-    """Grade the notebook at ``path``. Never raises for a bad submission: the reason is
+def grade_submission(path, student_id: str, seed: int, limits: Limits | None = None,
+                     reference=None) -> Result:
+    """Grade the notebook at ``path`` against ``reference`` (by default the course's,
+    found from the current folder). Never raises for a bad submission: the reason is
     recorded."""
-    return _grade(lambda: code_cells(path), student_id, seed, limits)
+    return _grade(lambda: code_cells(path), student_id, seed, limits, reference)
 
 
-def grade_notebook(notebook, student_id: str, seed: int, limits: Limits | None = None) -> Result:
+def grade_notebook(notebook, student_id: str, seed: int, limits: Limits | None = None,
+                   reference=None) -> Result:
     """Grade a notebook already read (nbgrader's pipeline hands one over)."""
-    return _grade(lambda: runnable_cells(notebook), student_id, seed, limits)
+    return _grade(lambda: runnable_cells(notebook), student_id, seed, limits, reference)
 
 
-def _grade(load_cells, student_id: str, seed: int, limits: Limits | None) -> Result:
+def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, reference) -> Result:
     started = time.monotonic()
     result = Result(student_id=student_id, seed=seed)
     run = None
     try:
         cells = load_cells()
-        run = _Run(cells, limits or Limits())
+        run = _Run(cells, limits or Limits(), reference or Reference.from_course())
         run.boot()
         result.isolation = [item[:200] for item in run.sandbox.isolation if isinstance(item, str)]
         for name in EXERCISES:

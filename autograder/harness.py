@@ -1,8 +1,9 @@
 """What runs next to student code: executing cells and probing exercises.
 
-The same functions serve the sandboxed process (driven over a pipe by ``sandbox``)
-and a Jupyter kernel (``kernel``, for nbgrader's hidden tests), so both graders call
-student code in exactly the same way. Nothing here knows the reference answers.
+The sandboxed process runs :func:`serve` (driven over the channel by ``grade``); the
+kit's own tests call :func:`run_exercise` in their process with the same stand-ins, so
+both call student code in exactly the same way. Nothing here knows the reference
+answers: what an exercise builds on is replaced by stand-ins that ask the grader.
 """
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ def describe_error(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def injected(namespace: dict, definitions: dict):
-    """Put reference definitions into the student's namespace for one exercise, and
-    put the student's own names back afterwards."""
+    """Put stand-ins into the student's namespace for one exercise, and put the
+    student's own names back afterwards."""
     missing = object()
     saved = {name: namespace.get(name, missing) for name in definitions}
     namespace.update(definitions)
@@ -54,8 +55,9 @@ def injected(namespace: dict, definitions: dict):
 
 def run_exercise(exercise, namespace: dict, cases: list, definitions: dict,
                  to_plain=wire.to_plain) -> list:
-    """Probe one exercise on every case. Returns one outcome per case:
-    ``{"ok": data}``, ``{"error": text}`` or ``{"missing": name}``."""
+    """Probe one exercise on every case, with ``definitions`` (the stand-ins of what it
+    uses) in place. Returns one outcome per case: ``{"ok": data}``, ``{"error": text}``
+    or ``{"missing": name}``."""
     if exercise.defines not in namespace:
         return [{"missing": exercise.defines}] * len(cases)
     outcomes = []
@@ -68,15 +70,154 @@ def run_exercise(exercise, namespace: dict, cases: list, definitions: dict,
     return outcomes
 
 
-def define(sources: dict) -> dict:
-    """Execute reference definitions sent as source text, in their own namespace
-    (so they call each other, not the student's versions)."""
-    import numpy as np
+# --- Stand-ins: what replaces, during one exercise, the exercises it builds on ---
+#
+# The reference never comes into this process. A stand-in sends its arguments (as
+# arrays) to the grader, which has the course's reference compute the value, or the
+# gradient for a cotangent, in its own process (``reference.ANSWERS``). The stand-ins
+# of live objects that cannot travel (a layer) are Keras built-ins, which show nothing
+# the notebook's text does not. ``call(name, args, cotangent=None)`` is the channel.
+
+
+class ReferenceRefused(Exception):
+    """The grader would not compute a stand-in's value (the student's arguments did not
+    fit what the exercise takes)."""
+
+
+def _float_dtype(tensors):
+    return next((t.dtype for t in tensors if t.dtype.is_floating), None)
+
+
+def _remote(call, name, tensors, dtypes, cotangent=None):
+    """``call`` on the tensors' values (and the cotangent's), as tensors of ``dtypes``;
+    inside a ``tf.function`` through ``tf.py_function``, since symbolic tensors have no
+    values. A gradient the grader reports as None (an argument that is not a float)
+    comes back as zeros."""
     import tensorflow as tf
-    scope = {"tf": tf, "np": np, "__name__": "reference"}
-    for name, source in sources.items():
-        exec(compile(source, f"<reference {name}>", "exec"), scope)  # noqa: S102 - grader's own code
-    return {name: scope[name] for name in sources}
+    count = len(tensors)
+
+    def eager(*xs):
+        args, rest = xs[:count], xs[count:]
+        values = call(name, [x.numpy() for x in args], rest[0].numpy() if rest else None)
+        values = values if isinstance(values, list) else [values]
+        return [tf.zeros(tf.shape(args[i]), d) if v is None else tf.constant(v, dtype=d)
+                for i, (v, d) in enumerate(zip(values, dtypes))]
+    inputs = [*tensors, *([] if cotangent is None else [cotangent])]
+    if tf.executing_eagerly():
+        return eager(*inputs)
+    return tf.py_function(eager, inputs, Tout=list(dtypes))
+
+
+def tensor_stand_in(name, call):
+    """A differentiable function of tensors (``predict``, ``loss``): the value and the
+    gradients come from the grader, so a tape sees through it like through the real one."""
+    import tensorflow as tf
+
+    def stand_in(*args):
+        xs = [tf.convert_to_tensor(a) for a in args]
+        dtype = _float_dtype(xs) or tf.float32
+
+        @tf.custom_gradient
+        def forward(*xs):
+            value, = _remote(call, name, xs, [dtype])
+
+            def backward(upstream, variables=None):
+                grads = _remote(call, name, xs, [x.dtype for x in xs], tf.cast(upstream, dtype))
+                grads = [g if x.dtype.is_floating else None for g, x in zip(grads, xs)]
+                # Variables are only ever seen here when the reference runs in this
+                # process (``local``); they are its own, and get no gradient.
+                return (grads, [None] * len(variables)) if variables else grads
+            return value, backward
+        return forward(*xs)
+    return stand_in
+
+
+def loss_and_gradients_stand_in(name, call):
+    """``grad``: (loss, (dW, db)) computed by the grader, as constants."""
+    import tensorflow as tf
+
+    def stand_in(*args):
+        xs = [tf.convert_to_tensor(a) for a in args]
+        dtype = _float_dtype(xs) or tf.float32
+        if tf.executing_eagerly():
+            flat = _flat(call(name, [x.numpy() for x in xs]), dtype)
+        else:
+            flat = tf.py_function(lambda *ys: _flat(call(name, [y.numpy() for y in ys]), dtype), xs,
+                                  Tout=[dtype] * 3)
+        return flat[0], tuple(flat[1:])
+    return stand_in
+
+
+def _flat(values, dtype):
+    """The grader's [loss, [dW, db]] as three tensors."""
+    import tensorflow as tf
+    value, pair = values
+    return [tf.constant(v, dtype) for v in (value, *pair)]
+
+
+def logits_loss_stand_in(name, call):
+    """``model_loss``: the model runs here; the loss of its logits, and the gradient
+    for them, come from the grader."""
+    loss_of_logits = tensor_stand_in(name, call)
+
+    def model_loss(model, inputs, targets):
+        return loss_of_logits(model(inputs), targets)
+    return model_loss
+
+
+def logits_grad_stand_in(name, call):
+    """``model_grad``: the model runs here under a tape; the loss and its gradient for
+    the logits come from the grader, and the chain rule takes it to the variables."""
+    import tensorflow as tf
+
+    def model_grad(model, inputs, targets):
+        with tf.GradientTape() as tape:
+            scores = model(inputs)
+        value, for_scores = _remote(call, name, [scores, tf.convert_to_tensor(targets)],
+                                    [scores.dtype, scores.dtype])
+        return value, tape.gradient(scores, model.trainable_variables, output_gradients=for_scores)
+    return model_grad
+
+
+def dense_layer_stand_in(name, call):
+    """``MyDense``: Keras' own Dense layer, with its kernel and bias also named W and b."""
+    import tensorflow as tf
+
+    class MyDense(tf.keras.layers.Dense):
+        def __init__(self, num_outputs, **kwargs):
+            super().__init__(units=num_outputs, **kwargs)
+
+        @property
+        def W(self):
+            return self.kernel
+
+        @property
+        def b(self):
+            return self.bias
+    return MyDense
+
+
+STAND_INS = {"tensor": tensor_stand_in, "loss_and_gradients": loss_and_gradients_stand_in,
+             "logits_loss": logits_loss_stand_in, "logits_grad": logits_grad_stand_in,
+             "dense_layer": dense_layer_stand_in}
+
+
+def stand_ins(exercise, call) -> dict:
+    """The stand-ins of everything ``exercise`` uses, by the name the notebook defines."""
+    used = [EXERCISES[name] for name in exercise.uses]
+    return {u.defines: STAND_INS[u.stand_in](u.name, call) for u in used}
+
+
+def channel_call(receive, send, loads=wire.loads, dumps=wire.dumps):
+    """The stand-ins' ``call`` over the sandbox's channel: one request, one reply."""
+    def call(name, args, cotangent=None):
+        send(dumps({"op": "call", "name": name, "args": list(args), "cotangent": cotangent}))
+        reply = loads(receive())
+        if not isinstance(reply, dict) or "error" in reply or "value" not in reply:
+            raise ReferenceRefused(str(reply.get("error", "no answer")) if isinstance(reply, dict)
+                                   else "no answer")
+        return reply["value"]
+    return call
 
 
 class BoundedOutput(io.TextIOBase):
@@ -138,10 +279,11 @@ def serve(receive, send, output_limit: int) -> None:
     """
     import sys
     import types
-    exercises = {name: types.SimpleNamespace(defines=ex.defines, probe=ex.probe)
+    exercises = {name: types.SimpleNamespace(defines=ex.defines, probe=ex.probe, uses=ex.uses)
                  for name, ex in EXERCISES.items()}
     loads, dumps, to_plain = wire.loads, wire.dumps, wire.to_plain
-    run, run_one_cell, make_definitions, error_text = run_exercise, run_cell, define, describe_error
+    run, run_one_cell, error_text = run_exercise, run_cell, describe_error
+    make_stand_ins, call = stand_ins, channel_call(receive, send)
     shell = make_shell()
     out = BoundedOutput(output_limit)
     take = out.take
@@ -153,8 +295,9 @@ def serve(receive, send, output_limit: int) -> None:
             reply = run_one_cell(shell, request["id"], request["source"])
         elif op == "exercise":
             try:
-                reply = {"outcomes": run(exercises[request["name"]], shell.user_ns, request["cases"],
-                                         make_definitions(request["definitions"]), to_plain)}
+                exercise = exercises[request["name"]]
+                reply = {"outcomes": run(exercise, shell.user_ns, request["cases"],
+                                         make_stand_ins(exercise, call), to_plain)}
             except BaseException as exc:  # noqa: BLE001
                 reply = {"failed": error_text(exc)}
         else:

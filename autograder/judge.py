@@ -1,6 +1,7 @@
 """Turning observed outcomes into a score and feedback, for one exercise.
 
-Both graders end here: the sandboxed one and the one inside nbgrader's kernel.
+Every route ends here: ``tfgrade grade``, ``tfgrade autograde`` and nbgrader's pipeline
+(all through the sandbox), and the kit's own tests of trusted code (in process).
 Outcomes are validated against the exercise's schema first (``replies``), so checks
 only ever see plain values of the expected kind; outcomes that do not fit make the
 exercise ``crashed``. A case that raised, timed out or found its name missing scores 0;
@@ -29,11 +30,18 @@ class ExerciseResult:
     status: str = "graded"  # graded | missing | error | timeout | crashed
     checks: list = field(default_factory=list)
     feedback: str = ""
+    curves: list = field(default_factory=list)  # recorded losses, student's and reference's
+    boundary: dict | None = None  # a trained 2-D model's decision boundary, both sides
 
     def to_dict(self) -> dict:
-        return {"score": float(self.score), "max_score": float(self.max_score),
+        data = {"score": float(self.score), "max_score": float(self.max_score),
                 "status": self.status, "feedback": self.feedback,
                 "checks": [c.to_dict() for c in self.checks]}
+        if self.curves:
+            data["curves"] = self.curves
+        if self.boundary:
+            data["boundary"] = self.boundary
+        return data
 
 
 def hint_for_error(name: str, error: str) -> str:
@@ -44,7 +52,7 @@ def hint_for_error(name: str, error: str) -> str:
     return ""
 
 
-def _case_checks(name: str, case: dict, outcome: dict) -> list:
+def _case_checks(name: str, case: dict, outcome: dict, expected) -> list:
     exercise = EXERCISES[name]
     if "missing" in outcome:
         return [Check(f"`{outcome['missing']}` is defined", False,
@@ -53,24 +61,41 @@ def _case_checks(name: str, case: dict, outcome: dict) -> list:
     if "error" in outcome:
         return [Check(f"{exercise.signature} runs on {case['label']}", False,
                       f"it raised {outcome['error']}", hint_for_error(name, outcome["error"]))]
+    want = expected(case)  # a failure of the reference is the grader's, not the student's
     try:
-        return exercise.check(case, outcome["ok"])
+        return exercise.judge(case, outcome["ok"], want)
     except Exception as exc:  # noqa: BLE001 - malformed answers must not crash the grader
         return [Check(f"{exercise.signature} on {case['label']}", False,
                       f"the answer has an unexpected structure ({type(exc).__name__}: {str(exc)[:300]})")]
 
 
-def judge(name: str, cases: list, outcomes: list, status: str = "graded",
-          reason: str = "") -> ExerciseResult:
-    """Score one exercise from its cases and the outcome of each (see ``harness``).
-    Outcomes that do not fit the exercise's schema score 0 as ``crashed``, with why."""
+def _drawings(result: ExerciseResult, cases: list, outcomes: list, expected) -> None:
+    """What the feedback can draw (``Exercise.plots``) from the cases that ran."""
+    plots = EXERCISES[result.name].plots
+    for case, outcome in zip(cases, outcomes):
+        if plots is None or "ok" not in outcome:
+            continue
+        try:
+            drawn = plots(case, outcome["ok"], expected(case))
+        except Exception:  # noqa: BLE001 - a picture is never worth a failed grading
+            continue
+        result.curves += drawn.get("curves", [])
+        result.boundary = result.boundary or drawn.get("boundary")
+
+
+def judge(name: str, cases: list, outcomes: list, status: str = "graded", reason: str = "", *,
+          expected=None) -> ExerciseResult:
+    """Score one exercise from its cases and the outcome of each (see ``harness``);
+    ``expected(case)`` gives what a case's answer is compared with (the reference's,
+    asked only for cases that ran). Outcomes that do not fit the exercise's schema
+    score 0 as ``crashed``, with why."""
     exercise = EXERCISES[name]
     try:
         outcomes = replies.outcomes(name, cases, outcomes)
     except replies.Malformed as exc:
         status, reason = "crashed", f"{MALFORMED} ({exc})"
         outcomes = [{"error": reason}] * len(cases)
-    per_case = [_case_checks(name, c, o) for c, o in zip(cases, outcomes)]
+    per_case = [_case_checks(name, c, o, expected) for c, o in zip(cases, outcomes)]
     fraction = sum(score(checks) for checks in per_case) / len(cases) if outcomes else 0.0
     if status == "graded" and any("missing" in o for o in outcomes):
         status = "missing"
@@ -79,6 +104,8 @@ def judge(name: str, cases: list, outcomes: list, status: str = "graded",
     checks = [c for group in per_case for c in group]
     result = ExerciseResult(name, round(exercise.points * fraction, 2), exercise.points, status, checks)
     result.feedback = render_feedback(result, reason)
+    if expected is not None:
+        _drawings(result, cases, outcomes, expected)
     return result
 
 

@@ -1,10 +1,22 @@
-"""The graded checks inside a Jupyter kernel: what nbgrader's hidden tests call.
+"""What the notebook's hidden test cells call: ``grade("loss", globals())``.
 
-``grade("loss", globals())`` probes the student's definitions with the same inputs,
-probes and checks as ``tfgrade`` (same default seed), prints the feedback and hands
-nbgrader the score: no output for full marks, the points earned as the cell's value
-for partial credit (nbgrader's convention), and an ``AssertionError`` for zero.
-There is no sandbox here: nbgrader runs student code and tests in one kernel.
+Grading of record never happens in a notebook's kernel. There, student code and the
+hidden tests share one process: a cell can replace this very function, and the
+reference would have to enter the student's process to be compared with. The
+course's ``nbgrader_config.py`` therefore puts ``SandboxedGrading`` in place of
+nbgrader's execution step, so during ``autograde`` the test cells are not run at all:
+they receive the sandbox's feedback and score (``nbgrader_sandbox``).
+
+Run in a kernel anyway, this function decides by where it runs:
+
+- during nbgrader's ``autograde`` (``NBGRADER_EXECUTION=autograde``: nbgrader without the
+  course's configuration), it refuses, so every test cell scores 0 with a message
+  saying how to grade, rather than a grade of record coming from the unsafe route;
+- on the instructor's own notebooks (``nbgrader generate_solution``, a maintainer
+  running the source notebook) it grades in process against the course's reference
+  (``local``), prints the feedback, and hands nbgrader the score: nothing for full
+  marks, the points earned for partial credit, an ``AssertionError`` for zero;
+- with no course in reach (a student's image), it refuses too.
 """
 from __future__ import annotations
 
@@ -13,26 +25,27 @@ import os
 import sys
 import warnings
 
-from . import DEFAULT_SEED, reference
-from .exercises import EXERCISES, cases_for
-from .harness import run_exercise
-from .judge import judge
+REFUSAL = ("This hidden test is graded by tfgrade's sandbox, not in a notebook kernel: run "
+           "`tfgrade autograde ASSIGNMENT` from the course root (or `nbgrader autograde` with the "
+           "course's nbgrader_config.py, which grades through the same sandbox).")
 
 
 def grade(name: str, namespace: dict, seed: int | None = None):
-    """Grade exercise ``name`` against the definitions in ``namespace``."""
-    exercise = EXERCISES[name]
+    """Grade exercise ``name`` of the instructor's own notebook, or refuse (see above)."""
+    from . import DEFAULT_SEED, local
+    from .reference import LocalReference, ReferenceFailed, read_reference
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        raise AssertionError(f"{name}: not graded here. {REFUSAL}")
+    try:
+        reference = LocalReference(read_reference())
+    except (FileNotFoundError, ReferenceFailed) as exc:
+        raise AssertionError(f"{name}: no course here to grade against ({exc}). {REFUSAL}") from None
     seed = int(os.environ.get("TFKIT_SEED", DEFAULT_SEED)) if seed is None else seed
-    cases = cases_for(exercise, seed)
-    definitions = {n: getattr(reference, n) for n in exercise.uses}
     # Whatever student code writes to stderr would zero this cell in nbgrader: keep it on stdout.
     with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
         warnings.simplefilter("ignore")
-        outcomes = run_exercise(exercise, namespace, cases, definitions)
-        result = judge(name, cases, outcomes)
+        result = local.grade(name, namespace, reference, seed)
     print(result.feedback)
     if result.score <= 0:
         raise AssertionError(f"{name}: 0 / {result.max_score:g} (see the feedback above)")
-    if result.score < result.max_score:
-        return result.score
-    return None
+    return result.score if result.score < result.max_score else None

@@ -29,7 +29,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer
 
 from . import DEFAULT_SEED
-from .grade import cell_role, grade_notebook, runnable_cells
+from .course import cell_role
+from .grade import grade_notebook, runnable_cells
 
 # Results graded ahead of nbgrader's pipeline, keyed by what decides a grade (the cells
 # that run, the seed and the limits): a notebook changed in between is graded afresh.

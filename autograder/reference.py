@@ -1,111 +1,301 @@
-"""The instructor's reference implementation of every exercise.
+"""The instructor's reference: read from the course, run in a trusted process, never shipped.
 
-Only the grader's own process imports this module. While an exercise is graded, the
-reference versions of the exercises it builds on (``Exercise.uses``) are put in the
-student's namespace, so one mistake costs points once. Those definitions travel to
-the sandbox as source text, so each must only use ``tf``, ``np`` and other contract
-names (no helpers of this module).
+The answers live in one place, the solution cells of the course's source notebook
+(``source/<assignment>/<assignment>.ipynb``): a maintainer who changes a solution there
+changes the reference with it, and the installable package holds none of it.
+:class:`Reference` runs the notebook's setup cells and solution cells in a process of
+its own. That process is the instructor's code, trusted and not sandboxed; it is a
+child of the sandbox's forkserver, so TensorFlow is already imported. The grader asks
+it for two things, with plain data both ways:
+
+- :meth:`Reference.expected`: what one case of an exercise is compared with
+  (``Exercise.expect``), computed once per case and kept;
+- :meth:`Reference.call`: the reference value of an exercise another one builds on
+  (``Exercise.uses``), or its vector-Jacobian product, when the stand-in that replaces
+  it in a sandbox is called by student code (``harness.STAND_INS``). What each kind of
+  stand-in sends is answered by :data:`ANSWERS`.
+
+Nothing of the reference goes into a sandbox: no source, no code, no function object.
+:class:`LocalReference` runs the same code in the calling process, for the kit's own
+tests, which grade trusted code.
 """
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import io
+import os
+import threading
+import types
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import nbformat
 import numpy as np
-import tensorflow as tf
+
+from . import course
+from .exercises import EXERCISES
+
+CALL_SECONDS = 60.0  # a single reference computation; far more than any takes
 
 
-def predict(W, b, inputs):
-    return tf.reshape(tf.sigmoid(tf.matmul(inputs, W) + b), [-1])
+class ReferenceFailed(RuntimeError):
+    """The course's reference could not be read or run, or rejected the arguments of a
+    call; ``kind`` names the underlying exception's type, and nothing more of it."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind or "an error"
 
 
-def loss(W, b, inputs, targets):
-    p = predict(W, b, inputs)
-    label_probs = p * targets + (1 - p) * (1 - targets)
-    return tf.reduce_mean(-tf.math.log(label_probs + 1e-4))
+# --- Reading the reference from the course ---
+
+def reference_cells(notebook) -> list:
+    """The (label, source) pairs that define the reference: the setup cells and the
+    solution cell of every exercise, in notebook order."""
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        grade_id = course.grade_id(cell)
+        if course.cell_role(cell) == "setup" or (course.is_solution(cell) and grade_id in EXERCISES):
+            cells.append((grade_id or "setup", cell.source))
+    missing = [name for name in EXERCISES if name not in {label for label, _ in cells}]
+    if missing:
+        raise ReferenceFailed(f"the source notebook has no solution cell for {', '.join(missing)}")
+    return cells
 
 
-def accuracy(W, b, inputs, targets):
-    hits = tf.cast(predict(W, b, inputs) > 0.5, targets.dtype) == targets
-    return float(tf.reduce_mean(tf.cast(hits, tf.float32)))
+def read_reference(root=None) -> list:
+    """The reference cells of the course at ``root``: by default the course named by the
+    ``TFKIT_COURSE`` environment variable, else the one found upwards from the current
+    folder."""
+    root = root or os.environ.get("TFKIT_COURSE")
+    path = course.notebook_path(course.course_root(Path(root) if root else None), "source")
+    try:
+        return reference_cells(nbformat.read(str(path), as_version=4))
+    except (OSError, ValueError) as exc:
+        raise ReferenceFailed(f"cannot read the reference from {path}: {exc}") from None
 
 
-def grad(W, b, inputs, targets):
+def define(cells) -> types.SimpleNamespace:
+    """Run the reference cells in one fresh namespace (what they print is dropped)."""
+    scope = {"__name__": "reference"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for label, source in cells:
+            try:
+                exec(compile(source, f"<reference {label}>", "exec"), scope)  # noqa: S102 - the course's own code
+            except Exception as exc:
+                raise ReferenceFailed(f"the reference cell {label} raised {type(exc).__name__}: "
+                                      f"{exc}") from None
+    return types.SimpleNamespace(**{k: v for k, v in scope.items() if not k.startswith("__")})
+
+
+# --- What the reference process computes ---
+
+def fingerprint(case: dict) -> str:
+    digest = hashlib.sha1()
+    for key in sorted(case):
+        value = case[key]
+        digest.update(key.encode())
+        digest.update(np.asarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return digest.hexdigest()
+
+
+def plain(value):
+    """A reference result as plain data: tensors become arrays, tuples lists."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return value
+
+
+class _Logits:
+    """A model whose output is already known (the logits a student's model computed in
+    the sandbox): the reference's ``model_loss``/``model_grad`` take it where they take a
+    model, and its one trainable variable is the logits."""
+
+    def __init__(self, logits):
+        import tensorflow as tf
+        self.logits = tf.Variable(logits, trainable=True)
+        self.trainable_variables = [self.logits]
+
+    def __call__(self, *args, **kwargs):
+        return self.logits
+
+
+def _tensor(fn, args, cotangent):
+    """A function of tensors: its value, or the gradient of every argument for a
+    cotangent of its output (None for an argument that is not a float)."""
+    import tensorflow as tf
+    xs = [tf.constant(a) for a in args]
+    if cotangent is None:
+        return plain(fn(*xs))
     with tf.GradientTape() as tape:
-        tape.watch(W)
-        tape.watch(b)
-        loss_value = loss(W, b, inputs, targets)
-    return loss_value, tuple(tape.gradient(loss_value, [W, b]))
+        for x in xs:
+            if x.dtype.is_floating:
+                tape.watch(x)
+        value = fn(*xs)
+    grads = tape.gradient(value, xs, output_gradients=tf.constant(cotangent, dtype=value.dtype))
+    return [None if g is None else g.numpy() for g in grads]
 
 
-def train(W, b, inputs, targets, rate, steps):
-    losses = []
-    for _ in range(steps):
-        loss_value, (dW, db) = grad(W, b, inputs, targets)
-        losses.append(float(loss_value))
-        W, b = W - rate * dW, b - rate * db
-    return W, b, losses
-
-
-class MyDense(tf.keras.layers.Layer):
-    def __init__(self, num_outputs, **kwargs):
-        super().__init__(**kwargs)
-        self.num_outputs = num_outputs
-
-    def build(self, input_shape):
-        self.W = self.add_weight(name="W", shape=(int(input_shape[-1]), self.num_outputs))
-        self.b = self.add_weight(name="b", shape=(self.num_outputs,), initializer="zeros")
-
-    def call(self, inputs):
-        return tf.matmul(inputs, self.W) + self.b
-
-
-class MyModel(tf.keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dense = MyDense(1)
-
-    def call(self, inputs):
-        return self.dense(inputs)
-
-
-def model_loss(model, inputs, targets):
-    logits = tf.reshape(model(inputs), [-1])
-    return tf.keras.losses.BinaryCrossentropy(from_logits=True)(targets, logits)
-
-
-def model_grad(model, inputs, targets):
+def _logits_loss(fn, args, cotangent):
+    """``model_loss`` on known logits: its value, or the gradient for the logits."""
+    import tensorflow as tf
+    model, targets = _Logits(args[0]), tf.constant(args[1])
+    if cotangent is None:
+        return plain(fn(model, None, targets))
     with tf.GradientTape() as tape:
-        loss_value = model_loss(model, inputs, targets)
-    return loss_value, tape.gradient(loss_value, model.trainable_variables)
+        value = fn(model, None, targets)
+    return [plain(tape.gradient(value, model.logits,
+                                output_gradients=tf.constant(cotangent, dtype=value.dtype))), None]
 
 
-def train_with_optimizer(model, optimizer, inputs, targets, steps):
-    losses = []
-    for _ in range(steps):
-        loss_value, grads = model_grad(model, inputs, targets)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        losses.append(float(loss_value))
-    return losses
+def _logits_grad(fn, args, cotangent):
+    """``model_grad`` on known logits: the loss and its gradient for the logits."""
+    import tensorflow as tf
+    loss_value, grads = fn(_Logits(args[0]), None, tf.constant(args[1]))
+    return [plain(loss_value), plain(list(grads)[0])]
 
 
-def train_minibatch(model, optimizer, inputs, targets, batch_size, epochs, seed):
-    n = int(inputs.shape[0])
-    data = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    batches = data.shuffle(n, seed=seed).batch(batch_size)
-    epoch_losses = []
-    for _ in range(epochs):
-        batch_losses = []
-        for x, t in batches:
-            loss_value, grads = model_grad(model, x, t)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            batch_losses.append(float(loss_value))
-        epoch_losses.append(float(np.mean(batch_losses)))
-    return epoch_losses
+# What the reference answers to each kind of stand-in (``harness.STAND_INS``).
+ANSWERS = {"tensor": _tensor, "loss_and_gradients": _tensor, "logits_loss": _logits_loss,
+           "logits_grad": _logits_grad}
 
 
-def cross_entropy_band(W, b, inputs, targets):
-    """The exact mean cross-entropy and the one with 1e-3 inside the log: every loss
-    written with an epsilon of at most 1e-3 (the tutorial's 1e-4, Keras' 1e-7 clip)
-    lies between the two. Returns (low, high)."""
-    p = tf.cast(predict(W, b, inputs), tf.float64)
-    t = tf.cast(targets, tf.float64)
-    label_probs = p * t + (1 - p) * (1 - t)
-    high = float(tf.reduce_mean(-tf.math.log(tf.maximum(label_probs, 1e-300))))
-    low = float(tf.reduce_mean(-tf.math.log(label_probs + 1e-3)))
-    return low, high
+class _Worker:
+    """The reference's state in the process that runs it."""
+
+    def __init__(self, cells):
+        self.namespace = define(cells)
+        self.memo: dict = {}
+
+    def expected(self, name: str, case: dict):
+        key = (name, fingerprint(case))
+        if key not in self.memo:
+            if len(self.memo) > 4096:
+                self.memo.clear()
+            self.memo[key] = EXERCISES[name].expect(self.namespace, case)
+        return self.memo[key]
+
+    def call(self, name: str, args: list, cotangent=None):
+        exercise = EXERCISES[name]
+        return ANSWERS[exercise.stand_in](getattr(self.namespace, exercise.defines), args, cotangent)
+
+
+_worker: _Worker | None = None
+
+
+def _start_worker(cells) -> None:
+    global _worker
+    import os
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _worker = _Worker(cells)
+
+
+def _run_in_worker(method: str, *args):
+    return getattr(_worker, method)(*args)
+
+
+class Reference:
+    """The course's reference, in a trusted process of its own (started on first use,
+    shared by every grading thread; its calls are answered one at a time)."""
+
+    def __init__(self, cells):
+        self.cells = list(cells)
+        self.digest = hashlib.sha256(repr(self.cells).encode()).hexdigest()[:16]
+        self._executor = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_course(cls, root=None) -> "Reference":
+        return shared(read_reference(root))
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                from .sandbox import process_context
+                self._executor = ProcessPoolExecutor(1, mp_context=process_context(),
+                                                     initializer=_start_worker, initargs=(self.cells,))
+            return self._executor
+
+    def _run(self, method: str, *args):
+        for attempt in (1, 2):
+            pool = self._pool()
+            try:
+                return pool.submit(_run_in_worker, method, *args).result(CALL_SECONDS)
+            except BrokenProcessPool:
+                with self._lock:
+                    if self._executor is pool:
+                        self._executor = None
+                if attempt == 2:
+                    raise ReferenceFailed("the reference process ended unexpectedly") from None
+            except ReferenceFailed:
+                raise
+            except Exception as exc:  # the initializer's failure arrives as BrokenProcessPool
+                raise ReferenceFailed(f"the reference failed on {method} {args[0]}: "
+                                      f"{type(exc).__name__}: {exc}", type(exc).__name__) from None
+
+    def expected(self, name: str, case: dict):
+        """What one case of exercise ``name`` is compared with."""
+        return self._run("expected", name, case)
+
+    def call(self, name: str, args: list, cotangent=None):
+        """The reference of exercise ``name`` on ``args`` (arrays): its value, or with a
+        ``cotangent`` the gradient of each argument. Raises for arguments it rejects."""
+        return self._run("call", name, args, cotangent)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+
+class LocalReference:
+    """The reference run in this process: for the kit's tests, which grade trusted code.
+    Never use it next to a submission."""
+
+    def __init__(self, cells):
+        self.cells = list(cells)
+        self.digest = hashlib.sha256(repr(self.cells).encode()).hexdigest()[:16]
+        self._worker = _Worker(self.cells)
+        self.namespace = self._worker.namespace
+
+    def expected(self, name: str, case: dict):
+        return self._worker.expected(name, case)
+
+    def call(self, name: str, args: list, cotangent=None):
+        try:
+            return self._worker.call(name, args, cotangent)
+        except Exception as exc:
+            raise ReferenceFailed(f"the reference failed on call {name}: {type(exc).__name__}: {exc}",
+                                  type(exc).__name__) from None
+
+    def close(self) -> None:
+        pass
+
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def shared(cells) -> Reference:
+    """One :class:`Reference` per distinct set of reference cells in this process."""
+    digest = hashlib.sha256(repr(list(cells)).encode()).hexdigest()[:16]
+    with _shared_lock:
+        if digest not in _shared:
+            _shared[digest] = Reference(cells)
+        return _shared[digest]
+
+
+@atexit.register
+def _close_all() -> None:
+    for reference in list(_shared.values()):
+        reference.close()

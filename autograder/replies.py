@@ -237,3 +237,26 @@ def output(reply, limit: int) -> str:
     characters (an absent output is empty)."""
     value = reply.get("output", "") if isinstance(reply, dict) else ""
     return text(value, limit) if isinstance(value, str) else ""
+
+
+MAX_CALL_ARGUMENTS = 4
+
+
+def reference_call(message, allowed) -> tuple:
+    """A stand-in's request for the reference, validated: ``(name, args, cotangent)``
+    where ``name`` is one of ``allowed`` (what the exercise being graded uses) and the
+    arguments are numeric arrays of at most ``MAX_ELEMENTS`` each."""
+    if not isinstance(message, dict) or set(message) != {"op", "name", "args", "cotangent"}:
+        raise Malformed("a call must have exactly op, name, args and cotangent")
+    name = message["name"]
+    if not isinstance(name, str) or name not in allowed:
+        raise Malformed(f"{str(name)[:40]!r} is not available while this exercise is graded")
+    args = message["args"]
+    if not isinstance(args, list) or not 0 < len(args) <= MAX_CALL_ARGUMENTS:
+        raise Malformed("a call's arguments must be a short list")
+    cotangent = message["cotangent"]
+    for value in [*args, *([] if cotangent is None else [cotangent])]:
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf" \
+                or value.size > MAX_ELEMENTS:
+            raise Malformed("a call's arguments must be numeric arrays of bounded size")
+    return name, args, cotangent

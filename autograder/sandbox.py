@@ -265,7 +265,7 @@ def import_quietly(*modules: str, warm: bool = False) -> None:
         os.close(saved)
 
 
-def _forkserver():
+def process_context():
     """The process pool's context: a forkserver that has imported TensorFlow and this
     package's sandbox side (never ``reference``), started once per grader process."""
     global _context
@@ -280,7 +280,7 @@ def _forkserver():
 
 def start_forkserver() -> None:
     """Start the forkserver now, so that its imports overlap with the caller's."""
-    _forkserver()
+    process_context()
     from multiprocessing import forkserver
     forkserver.ensure_running()
 
@@ -299,7 +299,7 @@ class Sandbox:
 
     def start(self) -> None:
         self.stop()
-        ctx = _forkserver()
+        ctx = process_context()
         here, there = socket.socketpair()
         if CGROUP not in self.limits.disable:
             self.cgroup = cgroups.create(self.limits.memory_mb * 2**20, self.limits.processes)
@@ -315,9 +315,19 @@ class Sandbox:
             raise Crashed(reply["refused"])
         self.isolation = [str(name) for name in reply.get("ready", [])]
 
-    def request(self, message: dict, timeout: float) -> dict:
-        """Send one request and wait for its reply (plain data) for ``timeout`` seconds."""
+    def request(self, message: dict, timeout: float, answer_call=None) -> dict:
+        """Send one request and wait for its reply (plain data) for ``timeout`` seconds.
+        Meanwhile, each ``{"op": "call"}`` message the process sends (a stand-in asking
+        for the reference) is answered with ``answer_call(message)``, when given."""
         deadline = time.monotonic() + timeout
+        self._send(message, timeout, deadline)
+        while True:
+            reply = self._receive(timeout, deadline)
+            if answer_call is None or reply.get("op") != "call":
+                return reply
+            self._send(answer_call(reply), timeout, deadline)
+
+    def _send(self, message: dict, timeout: float, deadline: float) -> None:
         try:
             channel.send(self.sock.fileno(), wire.dumps(message), deadline)
         except channel.ChannelTimeout:
@@ -325,7 +335,6 @@ class Sandbox:
             raise Timeout(f"no answer within {timeout:g} s") from None
         except channel.ChannelError:
             raise Crashed(self._death_reason()) from None
-        return self._receive(timeout, deadline)
 
     def _receive(self, timeout: float, deadline: float | None = None) -> dict:
         deadline = deadline or time.monotonic() + timeout

@@ -17,6 +17,7 @@ detail); the command exits non-zero when any row failed. The areas:
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -39,6 +40,26 @@ class Row:
 
 def _notebook(root: Path, step: str):
     return nbformat.read(str(root / step / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+
+
+_POINTS = re.compile(r"\((\d+(?:\.\d+)?) points?\)")
+
+
+def _stated_points(text: str) -> list:
+    """The "(N points)" figures a text states."""
+    return [float(n) for n in _POINTS.findall(text)]
+
+
+def _headings(notebook, defines: str) -> list:
+    """(heading, points) of every Markdown heading naming `defines` with "(N points)"."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            if line.startswith("#") and f"`{defines}`" in line and _stated_points(line):
+                found += [(line, p) for p in _stated_points(line)]
+    return found
 
 
 def check_structure(source) -> list:
@@ -71,6 +92,14 @@ def check_structure(source) -> list:
             if test.metadata["nbgrader"].get("points") != exercise.points:
                 problems.append(f"`test_{name}` is worth {test.metadata['nbgrader'].get('points')} "
                                 f"points, the contract says {exercise.points}")
+            if _stated_points(test.source) != [exercise.points]:
+                problems.append(f"the comment of `test_{name}` says {_stated_points(test.source)} points, "
+                                f"the contract {exercise.points:g}")
+        headings = _headings(source, exercise.defines)
+        if [p for _, p in headings] != [exercise.points]:
+            problems.append(f"the heading of `{exercise.defines}` states "
+                            f"{[p for _, p in headings] or 'no'} points, the contract {exercise.points:g} "
+                            f"(a Markdown heading with `{exercise.defines}` and \"(N points)\")")
         rows.append(Row("structure", name, not problems, "; ".join(problems)))
     rows.append(Row("structure", "points", points == TOTAL_POINTS == 100,
                     f"test cells add up to {points:g}, the contract to {TOTAL_POINTS:g} (must be 100)"))

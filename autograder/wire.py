@@ -31,7 +31,7 @@ def _encode(value):
     if isinstance(value, np.ndarray):
         if value.dtype.name not in _SAFE_DTYPES:
             return {"__repr__": f"array of dtype {value.dtype.name}"}
-        data = np.ascontiguousarray(value)
+        data = value if value.flags.c_contiguous else value.copy(order="C")  # 0-d stays 0-d
         return {_ARRAY_KEY: [data.dtype.name, list(data.shape),
                              base64.b64encode(data.tobytes()).decode("ascii")]}
     if isinstance(value, np.generic):

@@ -163,7 +163,8 @@ class PeakMemory(threading.Thread):
 def timed(command: list, cwd: Path, log: Path) -> dict:
     """Run ``command``, its output to ``log``; wall time, exit code and peak memory."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+           "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
+           "TFKIT_COURSE": str(ROOT)}  # the reference: this course's source notebook
     with open(log, "w") as out:
         started = time.perf_counter()
         process = subprocess.Popen([str(c) for c in command], cwd=cwd, env=env,

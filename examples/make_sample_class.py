@@ -23,7 +23,7 @@ Usage (from the repository root, in the kit's environment)::
     python examples/make_sample_class.py --check   # ... then grade each one in-process
 
 ``--check`` runs each notebook's setup and solution cells in a fresh namespace, grades
-every exercise with ``autograder.kernel.grade`` and fails unless ``full_marks`` earns
+every exercise with ``autograder.local.grade`` and fails unless ``full_marks`` earns
 every point, ``untouched`` none, and each other student loses points on exactly the
 exercises listed in expected.json. Regenerate after changing the release or the corpus.
 """
@@ -87,24 +87,23 @@ def write(students: dict, out: Path = OUT) -> None:
 
 def grade_notebook(notebook) -> dict:
     """{exercise: (score, max_score)} of one notebook, graded in this process: its setup
-    and solution cells run in a fresh namespace, then kernel.grade on each exercise."""
+    and solution cells run in a fresh namespace, then ``autograder.local.grade`` (the
+    course's reference in this process: these notebooks are the course's own)."""
+    from autograder import local
+    from autograder.course import cell_role, grade_id, is_solution
     from autograder.exercises import EXERCISES
-    from autograder.kernel import grade
+    from autograder.reference import LocalReference, read_reference
+    reference = LocalReference(read_reference())
     namespace = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()):
         for cell in notebook.cells:
-            meta = cell.metadata
-            if cell.cell_type == "code" and (meta.get("tfkit", {}).get("role") == "setup"
-                                             or meta.get("nbgrader", {}).get("solution")):
-                exec(compile(cell.source, f"<cell {meta['nbgrader']['grade_id']}>", "exec"), namespace)  # noqa: S102
+            if cell.cell_type == "code" and (cell_role(cell) == "setup" or is_solution(cell)):
+                exec(compile(cell.source, f"<cell {grade_id(cell)}>", "exec"), namespace)  # noqa: S102
     scores = {}
     for name, exercise in EXERCISES.items():
         with contextlib.redirect_stdout(io.StringIO()):
-            try:
-                result = grade(name, namespace)
-            except AssertionError:
-                result = 0.0
-        scores[name] = (exercise.points if result is None else float(result), exercise.points)
+            result = local.grade(name, namespace, reference)
+        scores[name] = (result.score, exercise.points)
     return scores
 
 

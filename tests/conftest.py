@@ -78,3 +78,17 @@ def full_marks():
 @pytest.fixture(scope="session")
 def release():
     return read(RELEASE)
+
+
+@pytest.fixture(scope="session")
+def reference_cells():
+    """The course's reference: the source notebook's setup and solution cells."""
+    from autograder.reference import read_reference
+    return read_reference(ROOT)
+
+
+@pytest.fixture(scope="session")
+def local_reference(reference_cells):
+    """The course's reference run in the test process (trusted code only)."""
+    from autograder.reference import LocalReference
+    return LocalReference(reference_cells)

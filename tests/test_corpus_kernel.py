@@ -1,4 +1,4 @@
-"""The mutant and alternative corpus, graded in-process by ``autograder.kernel.grade``.
+"""The mutant and alternative corpus, graded in-process by ``autograder.local.grade``.
 
 Each snippet replaces one exercise's solution cell in a namespace that otherwise holds
 the reference definitions (``corpus.namespace_with``). A mutant must lose points on its
@@ -9,45 +9,38 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import corpus, exercises
-from autograder.exercises import EXERCISES
-from autograder.kernel import grade
+from autograder import corpus, local
+from autograder.exercises import EXERCISES, HINTS
 from conftest import ROOT
 
 MUTANTS = corpus.mutants(ROOT)
 ALTERNATIVES = corpus.alternatives(ROOT)
-HINT_NAMES = {name for name in dir(exercises) if name.startswith("HINT_")}
+HINT_NAMES = set(HINTS)
 
 
-def graded(snippet, capsys):
-    """(score, feedback) of one snippet: the points earned and what was printed."""
-    namespace = corpus.namespace_with(snippet.exercise, snippet.source)
-    capsys.readouterr()
-    try:
-        result = grade(snippet.exercise, namespace)
-    except AssertionError:
-        result = 0.0
-    feedback = capsys.readouterr().out
-    points = EXERCISES[snippet.exercise].points
-    return (points if result is None else float(result)), feedback
+def graded(snippet, reference_cells, local_reference):
+    """(score, feedback) of one snippet."""
+    namespace = corpus.namespace_with(snippet.exercise, snippet.source, reference_cells)
+    result = local.grade(snippet.exercise, namespace, local_reference)
+    return result.score, result.feedback
 
 
 @pytest.mark.parametrize("snippet", MUTANTS, ids=[s.id for s in MUTANTS])
-def test_mutant_loses_points_with_its_hint(snippet, capsys):
-    score, feedback = graded(snippet, capsys)
+def test_mutant_loses_points_with_its_hint(snippet, reference_cells, local_reference):
+    score, feedback = graded(snippet, reference_cells, local_reference)
     points = EXERCISES[snippet.exercise].points
     assert score < points, f"{snippet.id} ({snippet.description}) kept full marks:\n{feedback}"
     if snippet.hint_constant is not None:
         assert snippet.hint_text in feedback, (
             f"{snippet.id} ({snippet.description}): the feedback lacks {snippet.hint_constant}:\n{feedback}")
     defines = EXERCISES[snippet.exercise].defines
-    if defines not in corpus.namespace_with(snippet.exercise, snippet.source):
+    if defines not in corpus.namespace_with(snippet.exercise, snippet.source, reference_cells):
         assert f"`{defines}` is not defined" in feedback, feedback
 
 
 @pytest.mark.parametrize("snippet", ALTERNATIVES, ids=[s.id for s in ALTERNATIVES])
-def test_alternative_keeps_full_points(snippet, capsys):
-    score, feedback = graded(snippet, capsys)
+def test_alternative_keeps_full_points(snippet, reference_cells, local_reference):
+    score, feedback = graded(snippet, reference_cells, local_reference)
     assert score == EXERCISES[snippet.exercise].points, (
         f"{snippet.id} ({snippet.description}) is correct but lost points:\n{feedback}")
 
@@ -68,9 +61,9 @@ def test_hints_name_existing_constants():
     assert not unknown, f"`# hint:` names no HINT_* constant of autograder.exercises: {unknown}"
 
 
-def test_a_missing_name_is_in_the_corpus():
-    missing = [s for s in MUTANTS
-               if EXERCISES[s.exercise].defines not in corpus.namespace_with(s.exercise, s.source)]
+def test_a_missing_name_is_in_the_corpus(reference_cells):
+    missing = [s for s in MUTANTS if EXERCISES[s.exercise].defines
+               not in corpus.namespace_with(s.exercise, s.source, reference_cells)]
     assert missing, "the corpus should hold a mutant that defines the wrong name"
     assert all(s.hint_constant is None for s in missing)
 

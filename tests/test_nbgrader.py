@@ -25,7 +25,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.exercises import DEFAULT_SEED, EXERCISES, HINT_COLUMN, TOTAL_POINTS
+from autograder import DEFAULT_SEED
+from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.exercises.predict import HINT_COLUMN
 from autograder.gradebook import nbgrader_scores
 from conftest import (ASSIGNMENT, BIN, FULL_MARKS, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, grade_id, read,
                       run, write_student)

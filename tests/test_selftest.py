@@ -45,6 +45,20 @@ def test_points_that_disagree_with_the_contract_are_named():
     assert subjects == {"grad", "points"}
 
 
+def test_points_stated_in_the_text_are_checked_against_the_contract():
+    """The heading and the test cell's comment state the points too: each is held to the
+    exercise module's declaration."""
+    source = read(SOURCE)
+    heading = next(c for c in source.cells if c.cell_type == "markdown" and "`accuracy` (6 points)" in c.source)
+    heading.source = heading.source.replace("`accuracy` (6 points)", "`accuracy` (7 points)")
+    test = next(c for c in source.cells if grade_id(c) == "test_train")
+    test.source = test.source.replace("(10 points)", "(9 points)")
+    rows = {r.subject: r for r in failures(selftest.check_structure(source))}
+    assert set(rows) == {"accuracy", "train"}
+    assert "heading of `accuracy` states [7.0] points, the contract 6" in rows["accuracy"].detail
+    assert "comment of `test_train` says [9.0] points" in rows["train"].detail
+
+
 @pytest.mark.slow
 def test_solution_in_the_release_is_named(tmp_path):
     root = course_copy(tmp_path)

@@ -29,7 +29,7 @@ import pytest
 from autograder import batch, escape, grade, harness, judge, replies, report, wire
 from autograder.compare import Check
 from autograder.exercises import EXERCISES, TOTAL_POINTS
-from conftest import FULL_MARKS, SUBMITTED, with_cell, write_student
+from conftest import FULL_MARKS, ROOT, SUBMITTED, with_cell, write_student
 
 SUM_LOSS = SUBMITTED / "sum_loss" / "tf_from_scratch" / "tf_from_scratch.ipynb"
 
@@ -48,14 +48,22 @@ class InProcessSandbox:
         self.shell = harness.make_shell()
         self.shell.reset(new_session=False)
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(self, message: dict, timeout: float, answer_call=None) -> dict:
         message = wire.loads(wire.dumps(message))
+
+        def call(name, args, cotangent=None):  # the channel, as plain data both ways
+            asked = wire.loads(wire.dumps({"op": "call", "name": name, "args": list(args),
+                                           "cotangent": cotangent}))
+            reply = wire.loads(wire.dumps(answer_call(asked)))
+            if "error" in reply:
+                raise harness.ReferenceRefused(reply["error"])
+            return reply["value"]
         if message["op"] == "cell":
             reply = harness.run_cell(self.shell, message["id"], message["source"])
         else:
+            exercise = EXERCISES[message["name"]]
             reply = {"outcomes": harness.run_exercise(
-                EXERCISES[message["name"]], self.shell.user_ns, message["cases"],
-                harness.define(message["definitions"]))}
+                exercise, self.shell.user_ns, message["cases"], harness.stand_ins(exercise, call))}
         reply["output"] = ""
         if type(self).forge is not None:
             reply = type(self).forge(message, reply)
@@ -67,7 +75,11 @@ class InProcessSandbox:
 
 @pytest.fixture
 def in_process(monkeypatch):
-    """Grading with :class:`InProcessSandbox`; yields a setter for the forgery."""
+    """Grading with :class:`InProcessSandbox`; yields a setter for the forgery. The
+    course's reference process is started first: IPython's shell, made in this process
+    here, replaces ``sys.modules["__main__"]``, which multiprocessing then cannot use."""
+    from autograder.reference import Reference
+    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
     monkeypatch.setattr(grade, "Sandbox", InProcessSandbox)
     monkeypatch.setattr(InProcessSandbox, "forge", None)
     yield lambda forge: monkeypatch.setattr(InProcessSandbox, "forge", staticmethod(forge))
@@ -151,11 +163,11 @@ def test_every_field_the_probe_computes_is_checked(name, field, value):
     cases = grade.cases_for(EXERCISES[name], 20211)
     honest = honest_outcomes(name)
     forged = [{"ok": {**o["ok"], field: value}} for o in honest]
-    result = grade.judge_reply(name, cases, {"outcomes": wire.loads(wire.dumps(forged))})
+    result = grade.judge_reply(name, cases, {"outcomes": wire.loads(wire.dumps(forged))}, expected(name))
     assert result.status == "crashed" and result.score == 0
     assert f"field {field!r}" in result.feedback
     json.dumps(result.to_dict())  # plain data only
-    assert grade.judge_reply(name, cases, {"outcomes": honest}).score == EXERCISES[name].points
+    assert grade.judge_reply(name, cases, {"outcomes": honest}, expected(name)).score == EXERCISES[name].points
 
 
 @pytest.mark.parametrize("reply", [
@@ -165,7 +177,7 @@ def test_every_field_the_probe_computes_is_checked(name, field, value):
 ])
 def test_malformed_envelopes_are_crashed_with_a_reason(reply):
     cases = grade.cases_for(EXERCISES["predict"], 20211)
-    result = grade.judge_reply("predict", cases, reply)
+    result = grade.judge_reply("predict", cases, reply, expected("predict"))
     assert result.status == "crashed" and result.score == 0 and result.feedback.count("\n") >= 1
     json.dumps(result.to_dict())
 
@@ -177,7 +189,8 @@ def test_student_answers_of_any_form_are_graded_not_refused():
     odd = [np.array(["a"], dtype=object), "```\n# title", 10 ** 30, {"a": 1}, [[1.0]] * 20000,
            np.full(3, np.nan), None]
     for value in odd:
-        result = judge.judge("predict", cases, [{"ok": {"out": value}}] * len(cases))
+        result = judge.judge("predict", cases, [{"ok": {"out": value}}] * len(cases),
+                             expected=expected("predict"))
         assert result.status == "graded" and result.score == 0, value
         json.dumps(result.to_dict())
 
@@ -273,15 +286,30 @@ def test_grades_csv_is_written_even_when_writing_it_fails_along_the_way(tmp_path
 _honest: dict = {}
 
 
+def _reference():
+    from autograder.reference import LocalReference, read_reference
+    if "reference" not in _honest:
+        _honest["reference"] = LocalReference(read_reference(ROOT))
+    return _honest["reference"]
+
+
+def expected(name: str):
+    """What the cases of exercise ``name`` are compared with (the course's reference)."""
+    return lambda case: _reference().expected(name, case)
+
+
 def honest_outcomes(name: str) -> list:
     """What the probe of exercise ``name`` sends for the reference solution (through
     ``wire``, as on the channel): full marks."""
     if name not in _honest:
-        from autograder import reference
-        namespace = {ex.defines: getattr(reference, ex.defines) for ex in EXERCISES.values()}
+        from autograder import corpus
+        from autograder.reference import read_reference
+        cells = read_reference(ROOT)
+        reference = _reference()
+        namespace = corpus.namespace_with(name, dict(cells)[name], cells)
         exercise = EXERCISES[name]
-        definitions = {n: getattr(reference, n) for n in exercise.uses}
-        outcomes = harness.run_exercise(exercise, namespace, grade.cases_for(exercise, 20211), definitions)
+        outcomes = harness.run_exercise(exercise, namespace, grade.cases_for(exercise, 20211),
+                                        harness.stand_ins(exercise, reference.call))
         _honest[name] = wire.loads(wire.dumps(outcomes))
     return _honest[name]
 
@@ -540,7 +568,8 @@ def test_fuzz_warm_up():
     """Reference results are computed once per case (memoised): do it before the
     properties below, so their deadlines measure the grader's handling of a reply."""
     for name in NAMES:
-        assert grade.judge_reply(name, _cases(name), {"outcomes": honest_outcomes(name)}).score \
+        assert grade.judge_reply(name, _cases(name), {"outcomes": honest_outcomes(name)},
+                                 expected(name)).score \
             == EXERCISES[name].points
 
 
@@ -575,7 +604,7 @@ def test_fuzz_array_specs_raise_only_wire_error(spec, extra):
        reply=values | st.fixed_dictionaries({"outcomes": st.lists(outcome_forms, max_size=4)})
        | st.fixed_dictionaries({"failed": values}))
 def test_fuzz_any_decoded_reply_is_recorded(name, reply):
-    assert_recorded(grade.judge_reply(name, _cases(name), wire.loads(wire.dumps(reply))), name)
+    assert_recorded(grade.judge_reply(name, _cases(name), wire.loads(wire.dumps(reply)), expected(name)), name)
 
 
 def confusions(honest):
@@ -598,8 +627,9 @@ def test_fuzz_one_forged_field_in_an_honest_reply_is_recorded(name, data):
     field = data.draw(st.sampled_from(sorted(honest[index]["ok"])))
     value = data.draw(confusions(honest[index]["ok"][field]) | values | objects)
     forged = [dict(o, ok={**o["ok"], field: value}) if i == index else o for i, o in enumerate(honest)]
-    assert_recorded(judge.judge(name, _cases(name), forged), name)  # in-process (kernel) route
-    assert_recorded(grade.judge_reply(name, _cases(name), wire.loads(wire.dumps({"outcomes": forged}))),
+    assert_recorded(judge.judge(name, _cases(name), forged, expected=expected(name)), name)  # in process
+    assert_recorded(grade.judge_reply(name, _cases(name), wire.loads(wire.dumps({"outcomes": forged})),
+                                     expected(name)),
                     name)
 
 

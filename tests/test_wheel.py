@@ -108,7 +108,6 @@ def test_the_leak_finder_finds_a_solution_line_in_a_fake_wheel(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="reference.py still ships; removed by the lead's #15 work", strict=True)
 def test_the_wheel_holds_no_line_of_any_solution(wheel):
     assert leaks(wheel, secret_lines()) == {}
 

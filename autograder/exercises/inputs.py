@@ -1,0 +1,61 @@
+"""Input factories and plumbing shared by the exercises' cases, probes and expectations."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..lazy import tf
+
+
+def f32(x):
+    return np.asarray(x, dtype=np.float32)
+
+
+def blob_case(rng, n, d, w_scale=0.8, **extra):
+    """Inputs for the from-scratch exercises: W (d, 1), scalar b, inputs (n, d), 0/1 targets."""
+    case = {"W": f32(rng.normal(0, w_scale, (d, 1))), "b": f32(rng.normal(0, 0.5)),
+            "inputs": f32(rng.normal(0, 1.0, (n, d))),
+            "targets": f32(rng.integers(0, 2, n)), "label": f"inputs of shape ({n}, {d})"}
+    case.update(extra)
+    return case
+
+
+def layer_case(rng, n, d, k, label):
+    """Inputs, plus weights the grader chooses and the probe assigns to a layer, so the
+    expected output is the grader's own computation, not a value reported back."""
+    return {"inputs": f32(rng.normal(0, 1, (n, d))), "units": k,
+            "W_set": f32(rng.normal(0, 1, (d, k))), "b_set": f32(rng.normal(0, 1, (k,))),
+            "label": label}
+
+
+def tensors(case, *names):
+    return [tf.constant(case[k]) for k in names]
+
+
+def keras_model(W, b):
+    """A stand-in model with known weights: logits of shape (n, 1), and trainable
+    variables [kernel (d, 1), bias (1,)] like MyModel's."""
+    W = np.asarray(W, dtype=np.float32)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(W.shape[0],)), tf.keras.layers.Dense(1)])
+    model.set_weights([W, np.asarray(b, dtype=np.float32).reshape(1)])
+    return model
+
+
+def sgd(case):
+    return tf.keras.optimizers.SGD(learning_rate=case["rate"])
+
+
+def weights(model):
+    return [v.numpy() for v in model.trainable_variables]
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def mean_cross_entropy(W, b, inputs, targets) -> float:
+    """The exact mean cross-entropy of a linear model on logits ``inputs @ W + b``, in
+    float64 NumPy (what Keras' BinaryCrossentropy(from_logits=True) computes)."""
+    z = (np.asarray(inputs, np.float64) @ np.asarray(W, np.float64)).reshape(-1) \
+        + np.asarray(b, np.float64).reshape(-1)
+    t = np.asarray(targets, np.float64)
+    return float(np.mean(np.logaddexp(0.0, z) - t * z))

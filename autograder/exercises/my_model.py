@@ -1,0 +1,50 @@
+"""Exercise 7: ``MyModel``, a ``tf.keras.Model`` holding one ``MyDense(1)``."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import equals, shape_is
+from ..lazy import tf
+from .exercise import Exercise
+from .inputs import layer_case
+from .layers import affine, shape_of, with_weights
+
+HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
+HINT_PROBS = ("The model returns probabilities (sigmoid applied); it should return logits, and "
+              "the loss is told so with from_logits=True.")
+
+
+def cases(rng):
+    return [layer_case(rng, n, 2, 1, f"inputs of shape ({n}, 2)") for n in (6, 20)]
+
+
+def probe(namespace, case):
+    model = namespace["MyModel"]()
+    X = tf.constant(case["inputs"])
+    first = model(X)
+    dense = getattr(model, "dense", None)
+    is_mydense = isinstance(dense, namespace["MyDense"])
+    return {"first": first, "is_mydense": is_mydense,
+            "out": with_weights(dense, case, lambda: model(X)) if is_mydense else None,
+            "W_shape": shape_of(getattr(dense, "W", None)),
+            "b_shape": shape_of(getattr(dense, "b", None)),
+            "trainable": len(model.trainable_variables)}
+
+
+def expect(reference, case):
+    return None  # judged against inputs @ W + b with the grader's own weights
+
+
+def judge(case, answer, want):
+    n, where = case["inputs"].shape[0], case["label"]
+    return [
+        equals(f"model.dense is a MyDense ({where})", answer["is_mydense"], True, HINT_DENSE_ATTR),
+        equals(f"two trainable variables ({where})", answer["trainable"], 2),
+        shape_is(f"shape of the model's output ({where})", answer["first"], (n, 1),
+                 "Return the layer's output (n, 1) as it is." if np.size(answer["first"]) == n else ""),
+    ] + affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS)
+
+
+EXERCISE = Exercise(name="my_model", defines="MyModel",
+                    signature="class MyModel(tf.keras.Model): MyModel()", points=8,
+                    cases=cases, probe=probe, expect=expect, judge=judge, uses=("my_dense",))

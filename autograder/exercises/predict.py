@@ -1,0 +1,43 @@
+"""Exercise 1: ``predict(W, b, inputs)``, the probability of label 1 for a linear model."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import Mistake, shape_is, values_close
+from .exercise import Exercise
+from .hints import HINT_NO_BIAS
+from .inputs import blob_case, sigmoid, tensors
+
+HINT_COLUMN = ("You returned a column of shape (n, 1); the contract asks for a flat vector of "
+               "shape (n,). Reshape the result (think about what shape [-1] means).")
+HINT_LOGITS = ("These are the raw scores inputs @ W + b (logits), not probabilities: they still "
+               "need to be squashed into (0, 1).")
+HINT_CLASS0 = "These are the probabilities of class 0; predict the probability of class 1."
+
+
+def cases(rng):
+    return [blob_case(rng, n, d, w_scale=1.0) for n, d in [(7, 2), (64, 3), (33, 5)]]
+
+
+def probe(namespace, case):
+    return {"out": namespace["predict"](*tensors(case, "W", "b", "inputs"))}
+
+
+def expect(reference, case):
+    return reference.predict(*tensors(case, "W", "b", "inputs")).numpy()
+
+
+def judge(case, answer, want):
+    W, b, X = case["W"], case["b"], case["inputs"]
+    n = X.shape[0]
+    got = answer["out"]
+    mistakes = [Mistake(HINT_LOGITS, X @ W + b), Mistake(HINT_NO_BIAS, sigmoid(X @ W)),
+                Mistake(HINT_CLASS0, 1 - want)]
+    return [shape_is(f"shape of predict(W, b, inputs) for {case['label']}", got, (n,),
+                     HINT_COLUMN if np.shape(got) == (n, 1) else ""),
+            values_close(f"values of predict(W, b, inputs) for {case['label']}", got, want,
+                         rtol=1e-4, atol=1e-6, mistakes=mistakes, weight=2)]
+
+
+EXERCISE = Exercise(name="predict", defines="predict", signature="predict(W, b, inputs)", points=8,
+                    cases=cases, probe=probe, expect=expect, judge=judge, stand_in="tensor")

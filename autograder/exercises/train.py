@@ -1,0 +1,99 @@
+"""Exercise 5: ``train(W, b, inputs, targets, rate, steps)``, gradient descent from scratch."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import Mistake, equals, values_close
+from .exercise import Exercise
+from .hints import HINT_ASCENT, HINT_STEPS
+from .inputs import blob_case, tensors
+
+HINT_AFTER_UPDATE = ("Each loss is recorded after its update; the contract records the loss "
+                     "before the update of the same step.")
+
+
+def cases(rng):
+    return [blob_case(rng, 60, 2, w_scale=0.5, rate=0.1, steps=15),
+            blob_case(rng, 40, 3, w_scale=0.5, rate=0.05, steps=8)]
+
+
+def probe(namespace, case):
+    W, b, losses = namespace["train"](*tensors(case, "W", "b", "inputs", "targets"),
+                                      case["rate"], case["steps"])
+    return {"W": W, "b": b, "losses": [float(v) for v in losses]}
+
+
+def expect(reference, case):
+    """The reference run, the gradient-ascent run, and one step more (for the
+    loss-after-update mistake)."""
+    args = tensors(case, "W", "b", "inputs", "targets")
+    rate, steps = case["rate"], case["steps"]
+
+    def run(rate, steps):
+        W, b, losses = reference.train(*args, rate, steps)
+        return np.asarray(W), np.asarray(b), [float(v) for v in losses]
+    W, b, losses = run(rate, steps)
+    W_up, b_up, up_losses = run(-rate, steps)
+    return {"W": W, "b": b, "losses": losses, "W_up": W_up, "b_up": b_up, "up_losses": up_losses,
+            "longer": run(rate, steps + 1)[2]}
+
+
+def judge(case, answer, want):
+    steps, where = case["steps"], case["label"]
+    return [
+        equals(f"train returns `steps` losses (steps={steps}, {where})", len(answer["losses"]), steps,
+               HINT_STEPS),
+        values_close(f"losses of train for {where}", answer["losses"], want["losses"], rtol=1e-3,
+                     atol=1e-5, weight=2,
+                     mistakes=[Mistake(HINT_ASCENT, want["up_losses"]),
+                               Mistake(HINT_AFTER_UPDATE, want["longer"][1:])]),
+        values_close(f"trained W for {where}", answer["W"], want["W"], rtol=1e-3, atol=1e-5,
+                     mistakes=[Mistake(HINT_ASCENT, want["W_up"])]),
+        values_close(f"trained b for {where}", answer["b"], want["b"], rtol=1e-3, atol=1e-5,
+                     mistakes=[Mistake(HINT_ASCENT, want["b_up"])]),
+    ]
+
+
+def plots(case, answer, want) -> dict:
+    """What the feedback draws for one case: the recorded losses, and (in 2-D) the
+    trained decision boundary, the student's against the reference's."""
+    return losses_and_boundary(case, answer, want, answer.get("W"), answer.get("b"))
+
+
+def _numbers(values) -> list:
+    """Plain floats for JSON: NaN and infinity (a diverging run) become None."""
+    flat = np.asarray(values, dtype=float).reshape(-1)
+    return [float(v) if np.isfinite(v) else None for v in flat]
+
+
+def _line(W, b) -> dict | None:
+    """A 2-D linear model as {"W": [w1, w2], "b": b}, or None when it is not one."""
+    try:
+        W, b = _numbers(W), _numbers(b)
+    except (TypeError, ValueError):
+        return None
+    if len(W) != 2 or len(b) != 1 or None in W + b:
+        return None
+    return {"W": W, "b": b[0]}
+
+
+def losses_and_boundary(case, answer, want, student_W, student_b) -> dict:
+    """The recorded losses, student's against reference's, and for 2-D inputs the
+    trained decision boundary of both (``Exercise.plots``)."""
+    try:
+        student_losses = _numbers(answer.get("losses") or [])
+    except (TypeError, ValueError):
+        student_losses = []
+    drawn = {"curves": [{"label": f"recorded losses, {case['label']}", "student": student_losses,
+                         "reference": _numbers(want["losses"])}]}
+    if case["inputs"].shape[1] == 2:
+        drawn["boundary"] = {"label": f"trained decision boundary, {case['label']}",
+                             "inputs": case["inputs"].tolist(), "targets": case["targets"].tolist(),
+                             "student": _line(student_W, student_b),
+                             "reference": _line(want["W"], want["b"])}
+    return drawn
+
+
+EXERCISE = Exercise(name="train", defines="train", signature="train(W, b, inputs, targets, rate, steps)",
+                    points=10, cases=cases, probe=probe, expect=expect, judge=judge,
+                    uses=("predict", "loss", "grad"), time_limit=60, plots=plots)
