@@ -9,6 +9,8 @@
 - ``run_autograder``: grades ``$AUTOGRADER_ROOT/submission`` (``/autograder`` unless set)
   and writes ``$AUTOGRADER_ROOT/results/results.json``;
 - ``tfkit/``: the kit's package, as installed here, with a minimal ``pyproject.toml``;
+- ``course/``: the course's ``nbgrader_config.py`` and source notebook, whose solution
+  cells the grader runs as its reference (``run_autograder`` grades from this folder);
 - ``tfkit-gradescope.json``: the choices made when bundling (visibility, seed,
   feedback mode, time limits).
 
@@ -73,6 +75,19 @@ def kit_files() -> list:
     return [(f"tfkit/autograder/{p.relative_to(package).as_posix()}", p.read_bytes()) for p in files]
 
 
+def course_files(start: Path | None = None) -> list:
+    """``(path in the zip, bytes)`` for the course the grader reads its reference from:
+    ``nbgrader_config.py`` and the source notebook of the nearest course root at or above
+    ``start`` (the current folder), under ``course/``; [] outside a course."""
+    here = (start or Path.cwd()).resolve()
+    root = next((f for f in [here, *here.parents] if (f / "nbgrader_config.py").is_file()), None)
+    if root is None:
+        return []
+    notebook = Path("source") / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return [(f"course/{name.as_posix()}", (root / name).read_bytes())
+            for name in (Path("nbgrader_config.py"), notebook) if (root / name).is_file()]
+
+
 def pyproject(version: str) -> str:
     """A minimal ``pyproject.toml`` for installing the bundled package (no dependencies:
     ``requirements.txt`` pins them)."""
@@ -108,7 +123,7 @@ def bundle_bytes(visibility: str = "visible", seed: int = DEFAULT_SEED, feedback
         _add(archive, "requirements.txt", "\n".join(pinned_requirements()) + "\n")
         _add(archive, CONFIG_FILE, json.dumps(config, indent=2) + "\n")
         _add(archive, "tfkit/pyproject.toml", pyproject(version))
-        for name, data in kit_files():
+        for name, data in kit_files() + course_files():
             _add(archive, name, data)
     return buffer.getvalue()
 

@@ -71,7 +71,8 @@ def unpacked(data: bytes) -> dict:
         return {info.filename: (info, archive.read(info)) for info in archive.infolist()}
 
 
-def test_the_bundle_holds_setup_run_pins_and_the_whole_kit(tmp_path):
+def test_the_bundle_holds_setup_run_pins_and_the_whole_kit(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT / "source")  # bundled from inside the course: its root is found
     files = unpacked(gradescope.bundle_bytes(visibility="after_due_date", seed=5, feedback="brief"))
     for script in ("setup.sh", "run_autograder"):
         info, data = files[script]
@@ -93,6 +94,9 @@ def test_the_bundle_holds_setup_run_pins_and_the_whole_kit(tmp_path):
                if "__pycache__" not in p.parts}
     assert modules and modules <= set(files) and "tfkit/autograder/templates/feedback.html.j2" in files
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in files)
+    assert files["course/source/tf_from_scratch/tf_from_scratch.ipynb"][1] == (
+        ROOT / "source" / "tf_from_scratch" / "tf_from_scratch.ipynb").read_bytes()
+    assert "course/nbgrader_config.py" in files
     project = tomllib.loads(files["tfkit/pyproject.toml"][1].decode())
     assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["autograder*"]
 
@@ -141,7 +145,8 @@ def reference_lines() -> list:
 
 
 @pytest.mark.slow
-def test_run_autograder_in_a_fake_root_writes_valid_results(tmp_path):
+def test_run_autograder_in_a_fake_root_writes_valid_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
     root = fake_root(tmp_path, gradescope.bundle_bytes(visibility="after_due_date"))
     notebook = next((SAMPLE / "sum_loss" / "tf_from_scratch").glob("*.ipynb"))
     shutil.copy(notebook, root / "submission" / "my_work.ipynb")
