@@ -165,10 +165,21 @@ def _check_canvas(args) -> None:
         raise UsageError(f"--format canvas: {exc}") from None
 
 
+def _course_reference() -> None:
+    """Grading compares with the course's reference: find it before grading anyone."""
+    from .reference import ReferenceFailed, read_reference
+    try:
+        read_reference()
+    except (FileNotFoundError, ReferenceFailed) as exc:
+        raise UsageError(f"the reference comes from the course's source notebook (run from the "
+                         f"course root, or set TFKIT_COURSE): {exc}") from None
+
+
 def _grade(args) -> int:
     settings = _grade_settings(args)
     _check_canvas(args)
     submissions, ignored = _find(args)
+    _course_reference()
     for path, why in ignored:
         print(f"ignored: {path} ({why})", file=sys.stderr)
     _log_to_console()

@@ -12,7 +12,7 @@ from conftest import BIN, RELEASE, SUBMITTED, run
 def test_check_on_the_release_fails_every_exercise_without_hidden_tests():
     done = run(BIN / "tfgrade", "check", RELEASE, check=False)
     assert done.returncode == 1
-    assert "0 of 11 exercises pass" in done.stdout and HINT_NOT_DONE in done.stdout
+    assert f"0 of {len(EXERCISES)} exercises pass" in done.stdout and HINT_NOT_DONE in done.stdout
     assert "Hint" not in done.stdout  # no hidden comparison, no graded feedback
 
 
@@ -47,3 +47,13 @@ def test_pytest_engine_without_a_submission_skips(tmp_path):
     done = run(BIN / "pytest", "-p", "no:cacheprovider", str(BIN.parent.parent / "autograder"), "-q",
                check=False)
     assert "11 skipped" in done.stdout
+
+
+def test_grading_outside_a_course_says_where_the_reference_comes_from(tmp_path):
+    """The reference is the course's source notebook: with no course in reach, tfgrade
+    grade stops before grading anyone, and says so."""
+    done = run(BIN / "tfgrade", "grade", SUBMITTED, "--out", tmp_path / "out", cwd=tmp_path,
+               check=False, env={"TFKIT_COURSE": ""})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "the reference comes from the course's source notebook" in done.stderr
+    assert not (tmp_path / "out").exists()
