@@ -18,6 +18,7 @@ import base64
 import functools
 import io
 import math
+import textwrap
 
 MAX_POINTS = 2000  # points drawn per curve or scatter; longer data is thinned evenly
 COLORS = {"reference": "#1f5fa8", "student": "#d2691e", "full": "#2e8b57", "partial": "#e0a030",
@@ -138,7 +139,8 @@ def _note(ax, text: str, y: float = 0.5) -> None:
 
 
 def _style(ax, title: str) -> None:
-    ax.set_title(title[:80], fontsize=9, loc="left", parse_math=False)
+    title = textwrap.shorten(" ".join(title.split()), 80, placeholder=" …")
+    ax.set_title(textwrap.fill(title, 36), fontsize=8, loc="left", parse_math=False)
     ax.tick_params(labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -204,7 +206,7 @@ def draw_boundary(ax, boundary: dict, show_reference: bool) -> None:
             notes.append(f"{name}'s boundary lies outside this view")
         else:
             notes.append(f"{name} has no boundary to draw (weights missing, not finite or zero)")
-    ax.legend(fontsize=7, frameon=False, loc="best")
+    ax.legend(fontsize=6, loc="best", frameon=True, framealpha=0.85, edgecolor="none")
     if notes:
         _note(ax, "\n".join(notes), 0.1)
 
@@ -223,7 +225,7 @@ def exercise_png(curves, boundary, show_reference: bool = True) -> bytes | None:
         draw_curve(ax, curve, show_reference)
     if boundary is not None:
         draw_boundary(axes[-1], boundary, show_reference)
-    figure.subplots_adjust(left=0.18 / panels + 0.04, right=0.98, bottom=0.16, top=0.88,
+    figure.subplots_adjust(left=0.18 / panels + 0.04, right=0.98, bottom=0.16, top=0.84,
                            wspace=0.32)
     return _png(figure)
 
