@@ -18,14 +18,13 @@ Two kinds of field exist:
   ``{"__repr__": description}`` that the checks describe and never compare. NaN and
   infinity stay: the checks name them in the feedback.
 
-The schemas live here rather than in ``exercises`` so that the grader's trust boundary
-is one module; each lists exactly the keys of its exercise's probe.
+The kinds of field live here, so that the grader's trust boundary is one module; each
+exercise's module declares its probe's schema with them (``Exercise.schema``), listing
+exactly the keys its probe returns.
 """
 from __future__ import annotations
 
 import numpy as np
-
-from .exercises import EXERCISES
 
 MAX_ELEMENTS = 1_000_000  # per array answer; larger ones are described, not compared
 MAX_NODES = 10_000  # items in a list answer (all levels) or in a list of losses
@@ -147,31 +146,14 @@ def weights(shape_of):
     return kind
 
 
-_KERNEL = weights(lambda case: (case["W"].shape[0], 1))
-_BIAS = weights(lambda case: (1,))
-_LAYER = {"first": answer, "out": answer, "W_shape": shape, "b_shape": shape, "trainable": count}
-
-SCHEMAS = {
-    "predict": lambda case: {"out": answer},
-    "loss": lambda case: {"out": answer},
-    "accuracy": lambda case: {"out": answer},
-    "grad": lambda case: {"loss": answer, "dW": answer, "db": answer},
-    "train": lambda case: {"W": answer, "b": answer, "losses": numbers},
-    "my_dense": lambda case: {"before": count, **_LAYER},
-    "my_model": lambda case: {"is_mydense": flag, **_LAYER},
-    "model_loss": lambda case: {"out": answer},
-    "model_grad": lambda case: {"loss": answer, "grads": answers},
-    "train_with_optimizer": lambda case: {"losses": numbers, "W": _KERNEL, "b": _BIAS,
-                                          "iterations": count},
-    "train_minibatch": lambda case: {"losses": numbers, "W": _KERNEL, "b": _BIAS, "iterations": count,
-                                     **({"again": numbers, "other_seed": numbers} if case["rate"] else {})},
-}
-"""For each exercise, a function of the case giving the fields of its probe's answer and
-the kind of each (every exercise in ``EXERCISES`` has one; a test keeps it so)."""
+# The kernel (d, 1) and bias (1,) the probe reads from the grader's own Keras model.
+KERNEL = weights(lambda case: (case["W"].shape[0], 1))
+BIAS = weights(lambda case: (1,))
 
 
 def _fields(name: str, case: dict, value) -> dict:
-    schema = SCHEMAS[name](case)
+    from .exercises import EXERCISES
+    schema = EXERCISES[name].schema(case)
     if not isinstance(value, dict) or set(value) != set(schema):
         keys = sorted(map(str, value))[:10] if isinstance(value, dict) else type(value).__name__
         raise Malformed(f"{name}: expected the fields {sorted(schema)}, got {keys}")
@@ -194,6 +176,7 @@ def outcome(name: str, case: dict, value) -> dict:
         return {"ok": _fields(name, case, content)}
     if kind == "error":
         return {"error": text(content)}
+    from .exercises import EXERCISES
     if content != EXERCISES[name].defines:
         raise Malformed(f"{name}: a missing name that is not {EXERCISES[name].defines!r}")
     return {"missing": EXERCISES[name].defines}

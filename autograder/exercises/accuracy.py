@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..compare import Check, Mistake, describe, values_close
+from ..replies import answer
 from .exercise import Exercise
 from .inputs import blob_case, tensors
 
@@ -35,4 +36,5 @@ def judge(case, answer, want):
 
 
 EXERCISE = Exercise(name="accuracy", defines="accuracy", signature="accuracy(W, b, inputs, targets)",
-                    points=6, cases=cases, probe=probe, expect=expect, judge=judge, uses=("predict",))
+                    points=6, cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"out": answer}, uses=("predict",))

@@ -29,6 +29,9 @@ class Exercise:
     probe: Callable
     expect: Callable
     judge: Callable
+    # schema(case) -> {field: kind}: exactly what the probe returns, each field with its
+    # kind from ``replies`` (anything else in a reply is a forgery).
+    schema: Callable
     # The exercises whose reference versions stand in for the student's while this one
     # is graded (so a mistake costs points once). They run in the reference process,
     # called over the channel, or are Keras built-ins (see ``harness.STAND_INS``).

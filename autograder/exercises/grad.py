@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..compare import shape_is, values_close
+from ..replies import answer
 from .exercise import Exercise
 from .inputs import blob_case, tensors
 from .observations import gradient
@@ -33,5 +34,6 @@ def judge(case, answer, want):
 
 
 EXERCISE = Exercise(name="grad", defines="grad", signature="grad(W, b, inputs, targets)", points=10,
-                    cases=cases, probe=probe, expect=expect, judge=judge, uses=("predict", "loss"),
+                    cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"loss": answer, "dW": answer, "db": answer}, uses=("predict", "loss"),
                     stand_in="loss_and_gradients")

@@ -5,8 +5,13 @@ probe reports about itself."""
 from __future__ import annotations
 
 from ..compare import Check, Mistake, values_close
+from ..replies import answer, count, shape
 from .hints import HINT_NO_ATTRS, HINT_NO_BIAS, HINT_WEIGHT_SHAPES
 from .inputs import sigmoid
+
+
+# What the probes of both exercises report about the layer (``Exercise.schema``).
+LAYER_FIELDS = {"first": answer, "out": answer, "W_shape": shape, "b_shape": shape, "trainable": count}
 
 
 def shape_of(variable):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compare import Mistake, within
+from ..replies import answer
 from .exercise import Exercise
 from .hints import HINT_PER_EXAMPLE, HINT_SUM
 from .inputs import blob_case, tensors
@@ -56,5 +57,6 @@ def judge(case, answer, want):
 
 
 EXERCISE = Exercise(name="loss", defines="loss", signature="loss(W, b, inputs, targets)", points=10,
-                    cases=cases, probe=probe, expect=expect, judge=judge, uses=("predict",),
+                    cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"out": answer}, uses=("predict",),
                     stand_in="tensor")

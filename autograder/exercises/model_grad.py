@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..compare import equals, values_close
+from ..replies import answer, answers
 from .exercise import Exercise
 from .inputs import keras_model, tensors
 from .model_loss import cases
@@ -36,4 +37,5 @@ def judge(case, answer, want):
 
 EXERCISE = Exercise(name="model_grad", defines="model_grad", signature="model_grad(model, inputs, targets)",
                     points=8, cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"loss": answer, "grads": answers},
                     uses=("model_loss",), stand_in="logits_grad")

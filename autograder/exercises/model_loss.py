@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..compare import Mistake, values_close
+from ..replies import answer
 from ..lazy import tf
 from .exercise import Exercise
 from .hints import HINT_PER_EXAMPLE, HINT_SUM
@@ -50,4 +51,5 @@ def judge(case, answer, want):
 
 
 EXERCISE = Exercise(name="model_loss", defines="model_loss", signature="model_loss(model, inputs, targets)",
-                    points=8, cases=cases, probe=probe, expect=expect, judge=judge, stand_in="logits_loss")
+                    points=8, cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"out": answer}, stand_in="logits_loss")

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from ..compare import equals, shape_is
+from ..replies import count
 from ..lazy import tf
 from .exercise import Exercise
-from .layers import affine, shape_of, with_weights
+from .layers import LAYER_FIELDS, affine, shape_of, with_weights
 from .inputs import layer_case
 
 HINT_INIT = ("The layer has weights before it ever saw an input: create them in build(), "
@@ -49,6 +50,7 @@ def judge(case, answer, want):
 EXERCISE = Exercise(
     name="my_dense", defines="MyDense",
     signature="class MyDense(tf.keras.layers.Layer): MyDense(num_outputs)", points=10,
-    cases=cases, probe=probe, expect=expect, judge=judge, stand_in="dense_layer",
+    cases=cases, probe=probe, expect=expect, judge=judge,
+    schema=lambda case: {"before": count, **LAYER_FIELDS}, stand_in="dense_layer",
     error_hints=((r"Matrix size-incompatible|Incompatible shapes|Dimensions must be equal"
                   r"|In\[0\] mismatch In\[1\]", HINT_BUILD),))

@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..compare import equals, shape_is
+from ..replies import flag
 from ..lazy import tf
 from .exercise import Exercise
 from .inputs import layer_case
-from .layers import affine, shape_of, with_weights
+from .layers import LAYER_FIELDS, affine, shape_of, with_weights
 
 HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
 HINT_PROBS = ("The model returns probabilities (sigmoid applied); it should return logits, and "
@@ -47,4 +48,5 @@ def judge(case, answer, want):
 
 EXERCISE = Exercise(name="my_model", defines="MyModel",
                     signature="class MyModel(tf.keras.Model): MyModel()", points=8,
-                    cases=cases, probe=probe, expect=expect, judge=judge, uses=("my_dense",))
+                    cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"is_mydense": flag, **LAYER_FIELDS}, uses=("my_dense",))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compare import Mistake, equals, values_close
+from ..replies import answer, numbers
 from .exercise import Exercise
 from .hints import HINT_ASCENT, HINT_STEPS
 from .inputs import blob_case, tensors
@@ -96,4 +97,5 @@ def losses_and_boundary(case, answer, want, student_W, student_b) -> dict:
 
 EXERCISE = Exercise(name="train", defines="train", signature="train(W, b, inputs, targets, rate, steps)",
                     points=10, cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"W": answer, "b": answer, "losses": numbers},
                     uses=("predict", "loss", "grad"), time_limit=60, plots=plots)

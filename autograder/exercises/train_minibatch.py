@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ..compare import Check, Mistake, close, equals, show, values_close, within
+from ..replies import BIAS, KERNEL, count, numbers
 from .exercise import Exercise
 from .hints import HINT_ASCENT, HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED
 from .inputs import blob_case, keras_model, mean_cross_entropy, sgd, tensors, weights
@@ -91,6 +92,12 @@ def judge(case, answer, want):
     ]
 
 
+def schema(case) -> dict:
+    """The probe's fields; the two reruns only when the case trains (rate > 0)."""
+    reruns = {"again": numbers, "other_seed": numbers} if case["rate"] else {}
+    return {"losses": numbers, "W": KERNEL, "b": BIAS, "iterations": count, **reruns}
+
+
 def plots(case, answer, want) -> dict:
     if not case["rate"]:
         return {}
@@ -100,5 +107,6 @@ def plots(case, answer, want) -> dict:
 EXERCISE = Exercise(
     name="train_minibatch", defines="train_minibatch",
     signature="train_minibatch(model, optimizer, inputs, targets, batch_size, epochs, seed)", points=12,
-    cases=cases, probe=probe, expect=expect, judge=judge, uses=("model_loss", "model_grad"),
+    cases=cases, probe=probe, expect=expect, judge=judge,
+    schema=schema, uses=("model_loss", "model_grad"),
     time_limit=90, plots=plots)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..compare import equals, values_close
+from ..replies import BIAS, KERNEL, count, numbers
 from .exercise import Exercise
 from .hints import HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED, HINT_STEPS
 from .inputs import blob_case, keras_model, sgd, tensors, weights
@@ -51,4 +52,5 @@ def plots(case, answer, want) -> dict:
 EXERCISE = Exercise(name="train_with_optimizer", defines="train_with_optimizer",
                     signature="train_with_optimizer(model, optimizer, inputs, targets, steps)", points=10,
                     cases=cases, probe=probe, expect=expect, judge=judge,
+                    schema=lambda case: {"losses": numbers, "W": KERNEL, "b": BIAS, "iterations": count},
                     uses=("model_loss", "model_grad"), time_limit=60, plots=plots)
