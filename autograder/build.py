@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from . import ASSIGNMENT
-from .course import course_root  # noqa: F401 - where the build and its callers find the course
+from .course import course_root, grade_id, is_solution  # noqa: F401 - course_root: for callers
 
 
 def nbgrader(root: Path, *args: str) -> None:
@@ -59,11 +59,11 @@ def leaks(release, source) -> list:
     secret = (_marked_lines(source, "BEGIN SOLUTION", "END SOLUTION")
               | _marked_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
     for index, cell in enumerate(release.cells):
-        name = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+        name = grade_id(cell) or f"cell {index}"
         found += [f"{name}: marker {m!r}" for m in MARKERS if m in cell.source]
         found += [f"{name}: solution or hidden-test line {line!r}"
                   for line in cell.source.splitlines() if line.strip() in secret]
-        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code" \
+        if is_solution(cell) and cell.cell_type == "code" \
                 and "NotImplementedError" not in cell.source:
             found.append(f"{name}: solution cell without a stub")
         if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
@@ -77,7 +77,7 @@ def differences(expected, actual) -> list:
     if len(expected.cells) != len(actual.cells):
         found.append(f"{len(actual.cells)} cells instead of {len(expected.cells)}")
     for index, (want, got) in enumerate(zip(expected.cells, actual.cells)):
-        name = want.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+        name = grade_id(want) or f"cell {index}"
         for part in ("cell_type", "source", "metadata"):
             if want.get(part) != got.get(part):
                 found.append(f"{name}: {part} differs")

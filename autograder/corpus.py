@@ -115,8 +115,9 @@ def snippet(kind: str, snippet_id: str, root: Path | None = None) -> Snippet:
 
 def solution_cells(notebook) -> dict:
     """The solution cells of a notebook by nbgrader grade_id."""
-    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+    from .course import grade_id, is_solution
+    return {grade_id(cell): cell for cell in notebook.cells
+            if cell.cell_type == "code" and is_solution(cell)}
 
 
 def replace_solution(notebook, exercise: str, source: str):

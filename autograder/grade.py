@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from . import ASSIGNMENT, replies
-from .course import cell_role
+from .course import cell_role, grade_id
 from .exercises import EXERCISES, TOTAL_POINTS, cases_for
 from .reference import Reference, ReferenceFailed
 from .judge import MALFORMED, ExerciseResult, judge
@@ -77,9 +77,9 @@ def cell_label(cell, position: int) -> str:
     its grade id only when that id is the instructor's (an exercise of the contract,
     which also satisfies nbgrader's ``^[a-zA-Z0-9_-]*$``). Any other submitted metadata
     is never shown: a student can write anything there."""
-    grade_id = _mapping(_mapping(_mapping(cell).get("metadata")).get("nbgrader")).get("grade_id")
-    if isinstance(grade_id, str) and GRADE_ID.match(grade_id) and grade_id in EXERCISES:
-        return f"{position} ({grade_id})"
+    name = grade_id(cell)
+    if GRADE_ID.match(name) and name in EXERCISES:
+        return f"{position} ({name})"
     return str(position)
 
 
@@ -254,6 +254,14 @@ def grade_notebook(notebook, student_id: str, seed: int, limits: Limits | None =
                    reference=None) -> Result:
     """Grade a notebook already read (nbgrader's pipeline hands one over)."""
     return _grade(lambda: runnable_cells(notebook), student_id, seed, limits, reference)
+
+
+def grade_cells(cells, student_id: str, seed: int, limits: Limits | None = None,
+                reference=None) -> Result:
+    """Grade a notebook's runnable cells, (label, source) pairs read elsewhere (a
+    cluster's task carries them: ``cluster.Task``)."""
+    return _grade(lambda: [(str(label), str(source)) for label, source in cells], student_id,
+                  seed, limits, reference)
 
 
 def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, reference) -> Result:

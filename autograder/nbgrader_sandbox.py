@@ -29,7 +29,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer
 
 from . import DEFAULT_SEED
-from .course import cell_role
+from .course import cell_role, grade_id
 from .grade import grade_notebook, runnable_cells
 
 # Results graded ahead of nbgrader's pipeline, keyed by what decides a grade (the cells
@@ -98,7 +98,7 @@ class SandboxedGrading(NbGraderPreprocessor):
             cell.outputs, cell.execution_count = [], None
             if cell_role(cell) != "test":
                 continue
-            name = cell.metadata["nbgrader"]["grade_id"].removeprefix("test_")
+            name = grade_id(cell).removeprefix("test_")
             cell.outputs = test_cell_outputs(result.exercises.get(name), result.reason)
             if first_test and result.status != "graded":
                 cell.outputs.insert(0, _stream(f"Note: {result.status}: {result.reason}"))

@@ -27,6 +27,7 @@ import nbformat
 
 from . import ASSIGNMENT, corpus
 from .build import build, course_root, differences, leaks, nbgrader
+from .course import cell_role, grade_id, is_solution
 from .exercises import EXERCISES, TOTAL_POINTS
 
 
@@ -65,23 +66,23 @@ def _headings(notebook, defines: str) -> list:
 def check_structure(source) -> list:
     """The source notebook holds every exercise of the contract, with its hidden test."""
     rows = []
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells]
+    ids = [grade_id(c) for c in source.cells]
     ids = [i for i in ids if i]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     rows.append(Row("structure", "grade ids", not duplicates,
                     f"duplicated: {', '.join(duplicates)}" if duplicates else f"{len(ids)} unique"))
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in source.cells}
+    cells = {grade_id(c): c for c in source.cells}
     points = 0.0
     for name, exercise in EXERCISES.items():
         problems = []
         solution = cells.get(name)
-        if solution is None or not solution.metadata.get("nbgrader", {}).get("solution") \
+        if solution is None or not is_solution(solution) \
                 or "BEGIN SOLUTION" not in solution.source:
             problems.append(f"no solution cell `{name}` with a solution region")
         if f"check_{name}" not in cells:
             problems.append(f"no visible check cell `check_{name}`")
         test = cells.get(f"test_{name}")
-        if test is None or not test.metadata["nbgrader"].get("grade"):
+        if test is None or cell_role(test) != "test":
             problems.append(f"no graded test cell `test_{name}`")
         else:
             points += float(test.metadata["nbgrader"].get("points", 0))
