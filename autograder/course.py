@@ -22,9 +22,15 @@ def course_root(start: Path | None = None) -> Path:
     raise FileNotFoundError("no nbgrader_config.py here or above: run this from the course root")
 
 
+def notebook_in(folder: Path) -> Path:
+    """The assignment's notebook in nbgrader's layout under ``folder`` (a step of the
+    course, or a student's folder of ``submitted/``): ``<folder>/<assignment>/<assignment>.ipynb``."""
+    return Path(folder) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
 def notebook_path(root: Path, step: str = "source") -> Path:
     """The assignment's notebook in one of nbgrader's steps of the course at ``root``."""
-    return Path(root) / step / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return notebook_in(Path(root) / step)
 
 
 def _mapping(value) -> dict:

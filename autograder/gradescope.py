@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 
 from . import ASSIGNMENT, DEFAULT_SEED, templating
+from .course import notebook_path
 
 CONFIG_FILE = "tfkit-gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -83,7 +84,7 @@ def course_files(start: Path | None = None) -> list:
     root = next((f for f in [here, *here.parents] if (f / "nbgrader_config.py").is_file()), None)
     if root is None:
         return []
-    notebook = Path("source") / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = notebook_path(Path("."), "source")
     return [(f"course/{name.as_posix()}", (root / name).read_bytes())
             for name in (Path("nbgrader_config.py"), notebook) if (root / name).is_file()]
 

@@ -27,7 +27,7 @@ import nbformat
 
 from . import ASSIGNMENT, corpus
 from .build import build, course_root, differences, leaks, nbgrader
-from .course import cell_role, grade_id, is_solution
+from .course import cell_role, grade_id, is_solution, notebook_in, notebook_path
 from .exercises import EXERCISES, TOTAL_POINTS
 
 
@@ -40,7 +40,7 @@ class Row:
 
 
 def _notebook(root: Path, step: str):
-    return nbformat.read(str(root / step / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    return nbformat.read(str(notebook_path(root, step)), as_version=4)
 
 
 _POINTS = re.compile(r"\((\d+(?:\.\d+)?) points?\)")
@@ -179,7 +179,7 @@ def check_graders(root: Path, only=(), jobs=None) -> list:
     with tempfile.TemporaryDirectory() as scratch:
         submitted, out = Path(scratch) / "submitted", Path(scratch) / "out"
         for student, (notebook, _, _) in students.items():
-            path = submitted / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            path = notebook_in(submitted / student)
             path.parent.mkdir(parents=True)
             nbformat.write(notebook, str(path))
         results = {r["student_id"]: r for r in grade_class([submitted], out, seed=DEFAULT_SEED,
@@ -197,7 +197,7 @@ def check_nbgrader(root: Path) -> list:
         shutil.copy(root / "nbgrader_config.py", course)
         shutil.copytree(root / "source", course / "source")
         for student, notebook in (("solution", corpus.solved(release, solution)), ("release", release)):
-            path = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+            path = notebook_in(course / "submitted" / student)
             path.parent.mkdir(parents=True)
             nbformat.write(notebook, str(path))
         nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")

@@ -40,11 +40,11 @@ from pathlib import Path
 import nbformat
 
 from autograder import corpus
+from autograder.course import notebook_in, notebook_path
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "tf_from_scratch"
-RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+RELEASE = notebook_path(ROOT, "release")
+SOLUTION = notebook_path(ROOT, "solutions")
 OUT = ROOT / "examples" / "sample_class"
 
 MISTAKES = {
@@ -78,7 +78,7 @@ def build() -> dict:
 
 def write(students: dict, out: Path = OUT) -> None:
     for student, (notebook, _) in students.items():
-        path = out / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path = notebook_in(out / "submitted" / student)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, str(path))
     expected = {student: losing for student, (_, losing) in students.items()}

@@ -10,16 +10,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import ASSIGNMENT  # noqa: F401 - the tests name it from here
+from autograder.course import notebook_in, notebook_path
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "tf_from_scratch"
-SOURCE = ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASE = ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = notebook_path(ROOT, "source")
+RELEASE = notebook_path(ROOT, "release")
+SOLUTION = notebook_path(ROOT, "solutions")
 SAMPLE_CLASS = ROOT / "examples" / "sample_class"
 SUBMITTED = SAMPLE_CLASS / "submitted"
-FULL_MARKS = SUBMITTED / "full_marks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+FULL_MARKS = notebook_in(SUBMITTED / "full_marks")
 BIN = Path(sys.executable).parent
 # nbgrader shells out to `alembic` by name: the environment's bin/ must be on PATH even
 # when pytest is started without `make`.
@@ -53,7 +55,7 @@ def with_cell(notebook, source: str, after: str | None = None, replace: str | No
 
 def write_student(folder: Path, student: str, notebook) -> Path:
     """Write a notebook into nbgrader's submitted/<student>/<assignment>/ layout."""
-    path = folder / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    path = notebook_in(folder / student)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(path))
     return path
