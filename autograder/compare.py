@@ -129,9 +129,10 @@ def shape_is(label: str, got, shape: tuple, hint: str = "", weight: float = 1.0)
 
 
 def values_close(label: str, got, expected, *, rtol: float = 1e-4, atol: float = 1e-6,
-                 mistakes=(), weight: float = 1.0) -> Check:
+                 mistakes=(), weight: float = 1.0, otherwise: str = "") -> Check:
     """The answer's values equal the expected ones (same number of elements; a
-    different shape is judged by :func:`shape_is`, not here)."""
+    different shape is judged by :func:`shape_is`, not here). A wrong value gets the
+    hint of a known mistake it matches, else ``otherwise`` (a hint about the idea)."""
     want = as_array(expected)
     arr = as_array(got)
     if arr is None:
@@ -156,10 +157,11 @@ def values_close(label: str, got, expected, *, rtol: float = 1e-4, atol: float =
               f"expected {ref[worst]:.6g}, got {flat[worst]:.6g} "
               f"(absolute error {err[worst]:.3g}, relative error {rel:.3g}; "
               f"tolerance rtol={rtol:g}, atol={atol:g})")
-    return Check(label, False, detail, recognise(got, mistakes), weight)
+    return Check(label, False, detail, recognise(got, mistakes) or otherwise, weight)
 
 
-def within(label: str, got, low: float, high: float, *, mistakes=(), weight: float = 1.0) -> Check:
+def within(label: str, got, low: float, high: float, *, mistakes=(), weight: float = 1.0,
+           otherwise: str = "") -> Check:
     """A single number lies in [low, high] (used where several correct forms exist)."""
     arr = as_array(got)
     if arr is None or arr.size != 1:
@@ -170,7 +172,40 @@ def within(label: str, got, low: float, high: float, *, mistakes=(), weight: flo
         return Check(label, True, weight=weight)
     return Check(label, False,
                  f"expected a value between {low:.6g} and {high:.6g}, got {value:.6g}",
-                 recognise(got, mistakes), weight)
+                 recognise(got, mistakes) or otherwise, weight)
+
+
+def between(label: str, got, low, high, *, rtol: float = 1e-4, atol: float = 1e-6, mistakes=(),
+            weight: float = 1.0, otherwise: str = "") -> Check:
+    """Every element lies in its band ``[low, high]`` widened by ``atol + rtol * |end|``
+    (used where the contract allows a range of correct values, see
+    ``exercises.bands``). A wrong answer gets the hint of a known mistake it matches,
+    else ``otherwise`` (a hint at the level of the idea)."""
+    lo, hi = as_array(low), as_array(high)
+    arr = as_array(got)
+    if arr is None or arr.size != lo.size:
+        what = "a single number" if lo.size == 1 else f"{lo.size} values (shape {tuple(lo.shape)})"
+        return Check(label, False, f"expected {what}, got {describe(got)}",
+                     recognise(got, mistakes), weight)
+    flat, lo, hi = arr.reshape(-1), lo.reshape(-1), hi.reshape(-1)
+    bad = ~np.isfinite(flat)
+    if bad.any():
+        where = int(np.argmax(bad))
+        return Check(label, False, f"the answer contains {flat[where]} at position {where}; "
+                     "look for a log of 0, a division by 0 or an overflow", "", weight)
+    slack_lo, slack_hi = atol + rtol * np.abs(lo), atol + rtol * np.abs(hi)
+    excess = np.maximum(lo - slack_lo - flat, flat - hi - slack_hi)
+    if (excess <= 0).all():
+        return Check(label, True, weight=weight)
+    hint = recognise(got, mistakes) or otherwise
+    if flat.size == 1:
+        return Check(label, False, f"expected a value between {lo[0]:.6g} and {hi[0]:.6g}, got "
+                     f"{flat[0]:.6g}", hint, weight)
+    worst = int(np.argmax(excess))
+    detail = (f"expected {show((lo + hi) / 2)}, got {show(flat)}; worst element at position {worst}: "
+              f"expected between {lo[worst]:.6g} and {hi[worst]:.6g}, got {flat[worst]:.6g} "
+              f"(tolerance rtol={rtol:g}, atol={atol:g})")
+    return Check(label, False, detail, hint, weight)
 
 
 def equals(label: str, got, expected, hint: str = "", weight: float = 1.0) -> Check:

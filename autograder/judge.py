@@ -90,6 +90,8 @@ def judge(name: str, cases: list, outcomes: list, status: str = "graded", reason
     asked only for cases that ran). Outcomes that do not fit the exercise's schema
     score 0 as ``crashed``, with why."""
     exercise = EXERCISES[name]
+    if status == "timeout":
+        return _timed_out(exercise, cases, reason)
     try:
         outcomes = replies.outcomes(name, cases, outcomes)
     except replies.Malformed as exc:
@@ -106,6 +108,23 @@ def judge(name: str, cases: list, outcomes: list, status: str = "graded", reason
     result.feedback = render_feedback(result, reason)
     if expected is not None:
         _drawings(result, cases, outcomes, expected)
+    return result
+
+
+_SECONDS = re.compile(r"within (\d+(?:\.\d+)?) ?s\b")
+HINT_SLOW = ("Look for a loop that never ends or runs far longer than it should, and for work "
+             "repeated inside a loop that could be done once.")
+
+
+def _timed_out(exercise, cases: list, reason: str) -> ExerciseResult:
+    """A time-out reads as one: "did not finish within 60 s", with a hint about loops."""
+    found = _SECONDS.search(reason or "")
+    limit = f"{float(found.group(1)):g} s" if found else "its time limit"
+    checks = [Check(f"{exercise.signature} finishes", False, f"did not finish within {limit}",
+                    exercise.slow_hint or HINT_SLOW)]
+    result = ExerciseResult(exercise.name, 0.0, exercise.points, "timeout", checks)
+    result.feedback = render_feedback(result, f"{exercise.signature} did not finish within {limit}, "
+                                              "so it was stopped and scores 0.")
     return result
 
 

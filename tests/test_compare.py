@@ -42,3 +42,35 @@ def test_within_and_equals_and_score():
     assert not equals("e", 3, 4, "hint").passed
     checks = [within("a", 1, 0, 2), within("b", 5, 0, 2, weight=3)]
     assert score(checks) == 0.25
+
+
+def test_between_accepts_a_band_and_names_the_worst_element():
+    from autograder.compare import between
+    low, high = np.array([1.0, 2.0]), np.array([1.1, 2.2])
+    assert between("b", np.array([1.05, 2.2]), low, high).passed
+    check = between("b", np.array([1.05, 2.5]), low, high, otherwise="the idea")
+    assert not check.passed and "position 1" in check.detail and "between 2 and 2.2" in check.detail
+    assert check.hint == "the idea"
+    single = between("b", 0.5, [0.7], [0.8])
+    assert not single.passed and "expected a value between 0.7 and 0.8, got 0.5" in single.detail
+    assert between("b", -low, low, high,
+                   mistakes=[Mistake("sign!", -low)], otherwise="idea").hint == "sign!"
+
+
+def test_a_wrong_value_matching_no_mistake_gets_the_idea_hint():
+    want = np.array([1.0, 2.0])
+    assert values_close("v", want * 3, want, otherwise="think again").hint == "think again"
+    assert values_close("v", want, want, otherwise="think again").passed
+    assert within("w", 0.9, 0.4, 0.6, otherwise="idea").hint == "idea"
+
+
+def test_a_time_out_reads_as_a_time_out_with_a_loop_hint():
+    from autograder.exercises import EXERCISES, cases_for
+    from autograder.judge import judge
+    cases = cases_for(EXERCISES["train"], 1)
+    result = judge("train", cases, [{"error": "no answer within 60 s"}] * len(cases), "timeout",
+                   "grading train(W, b, inputs, targets, rate, steps) stopped: no answer within 60 s")
+    assert result.score == 0 and result.status == "timeout"
+    assert "did not finish within 60 s" in result.feedback
+    assert "raised" not in result.feedback and "no answer" not in result.feedback
+    assert "Does the loop stop after `steps` steps?" in result.feedback

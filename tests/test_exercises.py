@@ -43,18 +43,25 @@ def test_uses_only_earlier_exercises():
             assert EXERCISES[used].stand_in, f"{used} is used but declares no stand-in"
 
 
-def test_cases_replay_from_seed_and_vary_with_it():
-    for exercise in EXERCISES.values():
-        a, b, c = (cases_for(exercise, s) for s in (1, 1, 2))
-        for x, y in zip(a, b):
-            for key in x:
-                np.testing.assert_array_equal(np.asarray(x[key]), np.asarray(y[key]))
-        assert any(not np.array_equal(np.asarray(x["inputs"]), np.asarray(z["inputs"]))
-                   for x, z in zip(a, c))
+def _same(x, y) -> bool:
+    """Deep equality of case values (arrays, numbers, lists, dicts of variants)."""
+    if isinstance(x, dict):
+        return isinstance(y, dict) and x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, list):
+        return isinstance(y, list) and len(x) == len(y) and all(map(_same, x, y))
+    return np.array_equal(np.asarray(x), np.asarray(y))
 
 
 def _same_cases(a, b) -> bool:
-    return all(np.array_equal(np.asarray(x[k]), np.asarray(y[k])) for x, y in zip(a, b) for k in x)
+    return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+
+
+def test_cases_replay_from_seed_and_vary_with_it():
+    for exercise in EXERCISES.values():
+        a, b, c = (cases_for(exercise, s) for s in (1, 1, 2))
+        assert _same_cases(a, b), exercise.name
+        assert any(not np.array_equal(np.asarray(x["inputs"]), np.asarray(z["inputs"]))
+                   for x, z in zip(a, c))
 
 
 def test_adding_or_reordering_exercises_keeps_every_other_exercises_inputs(monkeypatch):
@@ -70,10 +77,31 @@ def test_adding_or_reordering_exercises_keeps_every_other_exercises_inputs(monke
     assert not _same_cases(before["predict"], registry.cases_for(sigmoid, 7))
 
 
-def test_several_input_sizes_and_dims():
-    dims = {c["inputs"].shape[1] for c in cases_for(EXERCISES["predict"], 0)}
+def test_input_shapes_are_drawn_from_the_seed():
+    """Shapes are not fixed per exercise: a stub keyed by input shape cannot replay the
+    expected values of an earlier grading at another seed."""
+    for name in ("predict", "loss", "accuracy", "grad", "train", "model_loss", "train_with_optimizer"):
+        shapes = [tuple(c["inputs"].shape for c in cases_for(EXERCISES[name], seed)) for seed in range(6)]
+        assert len(set(shapes)) >= 4, (name, shapes)
     sizes = {c["inputs"].shape[0] for c in cases_for(EXERCISES["predict"], 0)}
-    assert dims == {2, 3, 5} and 1000 not in sizes and len(sizes) == 3
+    assert len(sizes) == 3 and 1000 not in sizes
+
+
+def test_a_case_is_called_again_with_each_argument_changed():
+    """Independence (issue 13, item 2): every argument of the contract is varied on a case
+    of one shape, in an order drawn from the seed."""
+    varied = {}
+    for exercise in EXERCISES.values():
+        for case in cases_for(exercise, 3):
+            for arg, value in case.get("variants", {}).items():
+                varied.setdefault(exercise.name, set()).add(arg)
+                if isinstance(value, np.ndarray):
+                    assert value.shape == np.shape(case[arg]) and not np.array_equal(value, case[arg])
+    assert varied["predict"] == {"W", "b", "inputs"}
+    assert varied["train"] == {"W", "b", "inputs", "targets", "rate", "steps"}
+    assert {"batch_size", "epochs"} <= varied["train_minibatch"]
+    orders = {tuple(c["order"]) for s in range(8) for c in cases_for(EXERCISES["predict"], s) if "order" in c}
+    assert len(orders) > 1, "the order of the calls must be drawn from the seed"
 
 
 def test_exact_and_tutorial_cross_entropy_both_pass(namespace, local_reference):
@@ -143,3 +171,87 @@ def test_stand_ins_work_inside_tf_function(namespace, local_reference):
     want = local_reference.expected("grad", case)
     assert float(value) == pytest.approx(float(want["loss"]), rel=1e-5)
     np.testing.assert_allclose(dW.numpy(), want["dW"], rtol=1e-4, atol=1e-7)
+
+
+def _graded(name, source, reference_cells, local_reference):
+    namespace = corpus.namespace_with(name, source, reference_cells)
+    return local.grade(name, namespace, local_reference)
+
+
+HAND_DERIVED_GRAD = '''
+def grad(W, b, inputs, targets):
+    p = predict(W, b, inputs)
+    error = tf.reshape(p - targets, (-1, 1)) / tf.cast(tf.shape(inputs)[0], p.dtype)
+    value = -tf.reduce_mean(targets * tf.math.log(p) + (1 - targets) * tf.math.log(1 - p))
+    return value, (tf.matmul(inputs, error, transpose_a=True), tf.reduce_sum(error))
+'''
+
+
+def test_a_hand_derived_exact_gradient_is_in_the_band(reference_cells, local_reference, monkeypatch):
+    """The reference adds 1e-4 in the log; the exact gradient differs by about 1e-3
+    relative and is just as correct. Without the band (the reference's value only) it
+    loses points: the band is what accepts it."""
+    from autograder.exercises import observations
+    assert _graded("grad", HAND_DERIVED_GRAD, reference_cells, local_reference).score == EXERCISES["grad"].points
+    monkeypatch.setattr(observations, "in_band", lambda want, band: (np.asarray(want), np.asarray(want)))
+    assert _graded("grad", HAND_DERIVED_GRAD, reference_cells, local_reference).score < EXERCISES["grad"].points
+
+
+def test_bands_hold_every_epsilon_between_their_ends():
+    """The derivation of ``bands``: for eps in [0, EPS_MAX] the loss and each gradient
+    element lie between the band's ends (checked on a grid of eps, confident logits
+    included)."""
+    from autograder.exercises import bands
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (50, 3))
+    z, t = rng.normal(0, 4, 50), rng.integers(0, 2, 50).astype(float)
+    low, high = bands.loss_band(z, t)
+    band = bands.gradient_band(X, z, t)
+    for eps in np.linspace(0, bands.EPS_MAX, 7):
+        value = bands.cross_entropy(z, t, eps).mean()
+        g = bands.logit_gradient(z, t, eps) / len(z)
+        assert low - 1e-12 <= value <= high + 1e-12
+        assert np.all(band["dW"][0].ravel() - 1e-12 <= X.T @ g) and np.all(X.T @ g <= band["dW"][1].ravel() + 1e-12)
+        assert band["db"][0] - 1e-12 <= g.sum() <= band["db"][1] + 1e-12
+    exact = (1 / (1 + np.exp(-z)) - t)
+    np.testing.assert_allclose(bands.logit_gradient(z, t, 0.0), exact)
+    assert high > low  # a real band, not a point
+
+
+MEMOISED_PREDICT = '''
+_seen = {}
+def predict(W, b, inputs):
+    key = tuple(inputs.shape)
+    if key not in _seen:
+        _seen[key] = tf.reshape(tf.sigmoid(tf.matmul(inputs, W) + b), (-1,))
+    return _seen[key]
+'''
+
+
+def test_a_memoising_predict_loses_points_and_is_named(reference_cells, local_reference, monkeypatch):
+    """Issue 13: a predict that remembers its first answer per input shape kept full marks
+    when every case had a new shape. The variants catch it; without them it passes."""
+    result = _graded("predict", MEMOISED_PREDICT, reference_cells, local_reference)
+    assert result.score < EXERCISES["predict"].points
+    assert "seems to ignore its `W` argument" in result.feedback
+    plain = EXERCISES["predict"].cases
+    monkeypatch.setitem(EXERCISES, "predict", dataclasses.replace(
+        EXERCISES["predict"], cases=lambda rng: [{k: v for k, v in c.items() if k not in ("variants", "order")}
+                                                 for c in plain(rng)]))
+    assert _graded("predict", MEMOISED_PREDICT, reference_cells, local_reference).score == EXERCISES["predict"].points
+
+
+def test_a_fixed_batch_order_is_read_back_from_the_values():
+    """``batch_order``: the replay recognises a run that kept its first epoch's batches
+    (and one never shuffled), and not one that reshuffled."""
+    from autograder.exercises import batch_order
+    from autograder.exercises.train_minibatch import cases
+    case = next(c for c in cases(np.random.default_rng(5)) if "runs" in c)
+    runs = batch_order.replay(case)
+    pick = lambda i: (runs["losses"][i], runs["W"][i], runs["b"][i])  # noqa: E731
+    repeated = int(np.flatnonzero((runs["first"] == runs["second"]) & (runs["first"] == 7))[0])
+    reshuffled = int(np.flatnonzero((runs["first"] == 7) & (runs["second"] == 40))[0])
+    assert batch_order.kept_order(runs, *pick(0)) == "unshuffled"
+    assert batch_order.kept_order(runs, *pick(repeated)) == "repeated"
+    assert batch_order.kept_order(runs, *pick(reshuffled)) == "reshuffled"
+    assert batch_order.kept_order(runs, [9.0, 9.0], *pick(0)[1:]) is None

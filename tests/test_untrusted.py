@@ -189,8 +189,8 @@ def test_student_answers_of_any_form_are_graded_not_refused():
     odd = [np.array(["a"], dtype=object), "```\n# title", 10 ** 30, {"a": 1}, [[1.0]] * 20000,
            np.full(3, np.nan), None]
     for value in odd:
-        result = judge.judge("predict", cases, [{"ok": {"out": value}}] * len(cases),
-                             expected=expected("predict"))
+        outcomes = [{"ok": {key: value for key in EXERCISES["predict"].schema(case)}} for case in cases]
+        result = judge.judge("predict", cases, outcomes, expected=expected("predict"))
         assert result.status == "graded" and result.score == 0, value
         json.dumps(result.to_dict())
 

@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 
 from . import (accuracy, grad, hints, loss, model_grad, model_loss, my_dense, my_model, predict,
-               train, train_minibatch, train_with_optimizer)
+               train, train_minibatch, train_with_optimizer, variants)
 from .exercise import Exercise
 from .hints import COMMON_ERROR_HINTS, HINT_NOT_DONE
 
@@ -30,7 +30,7 @@ EXERCISES: dict[str, Exercise] = {module.EXERCISE.name: module.EXERCISE for modu
 TOTAL_POINTS = sum(exercise.points for exercise in EXERCISES.values())
 
 # Every hint by its constant's name (the corpus names the hint a mistake must produce).
-HINTS: dict[str, str] = {name: value for module in (hints, *MODULES)
+HINTS: dict[str, str] = {name: value for module in (hints, variants, *MODULES)
                          for name, value in vars(module).items() if name.startswith("HINT_")}
 
 

@@ -4,26 +4,32 @@ from __future__ import annotations
 from ..compare import Check, Mistake, describe, values_close
 from ..replies import answer
 from .exercise import Exercise
-from .inputs import blob_case, tensors
+from .inputs import blob_case, changed, sizes, tensors
+from .variants import expecting, fields, idea, judging, probing, vary
 
 HINT_FLOAT = "Return a Python float (for example with float(...)), not a tensor or array."
 HINT_COUNT = "You returned the number of correct labels; accuracy is the fraction of them."
 HINT_INVERTED = "This is the fraction of wrong labels: the threshold comparison is inverted."
+HINT_NOT_ACCURACY = idea("The value is not the fraction of correct labels: label an example 1 when "
+                         "its predicted probability is above 0.5, compare with its target, and "
+                         "average over the examples.")
 
 
 def cases(rng):
-    return [blob_case(rng, n, d, w_scale=1.2) for n, d in [(50, 2), (120, 3), (31, 5)]]
+    drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=1.2) for low, high in [(40, 70), (100, 140), (25, 40)]]
+    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     return {"out": namespace["accuracy"](*tensors(case, "W", "b", "inputs", "targets"))}
 
 
-def expect(reference, case):
+def expect_one(reference, case):
     return float(reference.accuracy(*tensors(case, "W", "b", "inputs", "targets")))
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     n = case["inputs"].shape[0]
     mistakes = [Mistake(HINT_COUNT, want * n, atol=1e-6), Mistake(HINT_INVERTED, 1 - want, atol=1e-6)]
     got = answer["out"]
@@ -32,9 +38,13 @@ def judge(case, answer, want):
                   "" if is_float else f"expected a Python float, got {describe(got)}",
                   "" if is_float else HINT_FLOAT),
             values_close(f"value of accuracy(W, b, inputs, targets) for {case['label']}",
-                         got, want, rtol=0, atol=1e-6, mistakes=mistakes, weight=2)]
+                         got, want, rtol=0, atol=1e-6, mistakes=mistakes, weight=2,
+                         otherwise=HINT_NOT_ACCURACY)]
 
+
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer["out"], want)])
 
 EXERCISE = Exercise(name="accuracy", defines="accuracy", signature="accuracy(W, b, inputs, targets)",
                     points=6, cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"out": answer}, uses=("predict",))
+                    schema=fields(lambda case: {"out": answer}), uses=("predict",))

@@ -41,6 +41,7 @@ class Exercise:
     stand_in: str = ""
     error_hints: tuple = ()  # (regex, hint) matched against an exception's text
     time_limit: float = 30.0  # seconds for all of this exercise's cases, in the sandbox
+    slow_hint: str = ""  # what to look at when the exercise did not finish in time (a loop?)
     # plots(case, answer, expected) -> {"curves": [...], "boundary": {...}}: what the
     # feedback can draw for one case (docs/results.md); None when nothing is worth drawing.
     plots: Callable | None = None

@@ -1,39 +1,52 @@
 """Exercise 4: ``grad(W, b, inputs, targets)``, the loss and its gradients by GradientTape."""
 from __future__ import annotations
 
-from ..compare import shape_is, values_close
+from ..compare import shape_is
 from ..replies import answer
+from . import bands
 from .exercise import Exercise
-from .inputs import blob_case, tensors
-from .observations import gradient
+from .inputs import blob_case, changed, sizes, tensors
+from .observations import gradient, loss_value
+from .variants import expecting, fields, judging, probing, vary
 
 
 def cases(rng):
-    return [blob_case(rng, n, d, w_scale=0.5) for n, d in [(40, 2), (60, 3), (30, 5)]]
+    drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=0.5) for low, high in [(30, 50), (50, 80), (20, 40)]]
+    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     loss_value, (dW, db) = namespace["grad"](*tensors(case, "W", "b", "inputs", "targets"))
     return {"loss": loss_value, "dW": dW, "db": db}
 
 
-def expect(reference, case):
-    loss_value, (dW, db) = reference.grad(*tensors(case, "W", "b", "inputs", "targets"))
-    return {"loss": loss_value.numpy(), "dW": dW.numpy(), "db": db.numpy()}
+def expect_one(reference, case):
+    """The reference's loss and gradients, and the bands every correct form lies in
+    (``bands``): a loss with any constant up to ``EPS_MAX`` in the log, or a gradient
+    worked out by hand from the exact formula."""
+    value, (dW, db) = reference.grad(*tensors(case, "W", "b", "inputs", "targets"))
+    z = bands.logits(case["W"], case["b"], case["inputs"])
+    band = bands.gradient_band(case["inputs"], z, case["targets"])
+    return {"loss": value.numpy(), "dW": dW.numpy(), "db": db.numpy(),
+            "loss_band": bands.loss_band(z, case["targets"]), "dW_band": band["dW"], "db_band": band["db"]}
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     d, where = case["W"].shape[0], case["label"]
-    observations = [values_close(f"loss value returned by grad for {where}", answer["loss"],
-                                 want["loss"], rtol=1e-4, atol=1e-6)]
+    observations = [loss_value(f"loss value returned by grad for {where}", answer["loss"], want["loss"],
+                               want["loss_band"])]
     if answer["dW"] is not None:
         observations.append(shape_is(f"shape of dW for {where}", answer["dW"], (d, 1)))
-    observations += gradient(f"dW for {where}", answer["dW"], want["dW"], 2)
-    observations += gradient(f"db for {where}", answer["db"], want["db"], 1)
+    observations += gradient(f"dW for {where}", answer["dW"], want["dW"], 2, want["dW_band"])
+    observations += gradient(f"db for {where}", answer["db"], want["db"], 1, want["db_band"])
     return observations
 
 
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer[k], want[k]) for k in ("loss", "dW", "db")])
+
 EXERCISE = Exercise(name="grad", defines="grad", signature="grad(W, b, inputs, targets)", points=10,
                     cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"loss": answer, "dW": answer, "db": answer}, uses=("predict", "loss"),
-                    stand_in="loss_and_gradients")
+                    schema=fields(lambda case: {"loss": answer, "dW": answer, "db": answer}),
+                    uses=("predict", "loss"), stand_in="loss_and_gradients")

@@ -1,5 +1,6 @@
 """Hints shared by several exercises, written for students: they point at the idea,
 never at the answer. Hints used by one exercise live in that exercise's module."""
+from .variants import idea
 
 HINT_NOT_DONE = "This exercise still raises NotImplementedError: replace the stub with your code."
 HINT_NO_BIAS = "The values match the model without its bias: b is never added."
@@ -25,6 +26,11 @@ HINT_WATCH_KERAS = ("tape.watch does not accept Keras 3 variables (they are not 
 HINT_OPTIMIZER_UNUSED = ("The optimizer that was passed in made no step: apply the gradients "
                          "with that optimizer, do not create a new one.")
 HINT_OPTIMIZER_STEPS = "Call optimizer.apply_gradients exactly once per step."
+HINT_NOT_GRADIENT = idea("These are not the gradients of the loss for these parameters: compute the "
+                         "loss under the tape from the very tensors you differentiate for, and ask "
+                         "tape.gradient for them.")
+HINT_NOT_LOSS_VALUE = idea("The loss value returned is not the loss of these arguments: return the "
+                           "value computed under the tape, before any update.")
 
 # Matched against the text of any exception, in every exercise.
 COMMON_ERROR_HINTS = (

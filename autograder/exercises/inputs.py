@@ -41,7 +41,9 @@ def keras_model(W, b):
 
 
 def sgd(case):
-    return tf.keras.optimizers.SGD(learning_rate=case["rate"])
+    """The optimizer handed to a training exercise: SGD at the case's rate, with the
+    case's momentum (a fresh optimizer made by student code would lack it)."""
+    return tf.keras.optimizers.SGD(learning_rate=case["rate"], momentum=case.get("momentum", 0.0))
 
 
 def weights(model):
@@ -59,3 +61,21 @@ def mean_cross_entropy(W, b, inputs, targets) -> float:
         + np.asarray(b, np.float64).reshape(-1)
     t = np.asarray(targets, np.float64)
     return float(np.mean(np.logaddexp(0.0, z) - t * z))
+
+
+def sizes(rng, low: int, high: int, dims=(2, 3, 4, 5)) -> tuple:
+    """A number of examples in [low, high) and a number of features, drawn from the seed."""
+    return int(rng.integers(low, high)), int(rng.choice(dims))
+
+
+def changed(rng, case: dict, *args) -> dict:
+    """Another value of the same shape for each of ``args`` (``variants.vary``): new
+    weights or inputs, a shifted bias, the other label for every target, twice the
+    rate, three more steps."""
+    draw = {"W": lambda v: f32(rng.normal(0, 0.8, v.shape)),
+            "b": lambda v: f32(v + rng.choice([-1.0, 1.0]) * rng.uniform(0.6, 1.2)),
+            "inputs": lambda v: f32(rng.normal(0, 1.0, v.shape)),
+            "targets": lambda v: f32(1 - v),
+            "rate": lambda v: float(v) * 2,
+            "steps": lambda v: int(v) + 3}
+    return {arg: draw[arg](case[arg]) for arg in args}

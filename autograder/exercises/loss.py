@@ -5,35 +5,36 @@ import numpy as np
 
 from ..compare import Mistake, within
 from ..replies import answer
+from . import bands
 from .exercise import Exercise
 from .hints import HINT_PER_EXAMPLE, HINT_SUM
-from .inputs import blob_case, tensors
+from .inputs import blob_case, changed, sizes, tensors
 from .observations import single_number
+from .variants import expecting, fields, idea, judging, probing, vary
 
 HINT_SIGN = "The value has the wrong sign: cross-entropy is minus the log-probability."
 HINT_SWAPPED = ("The value matches cross-entropy with the two classes swapped: check which "
                 "probability belongs to a target of 1 and which to a target of 0.")
+HINT_NOT_CROSS_ENTROPY = idea("The value is not a cross-entropy of these predictions: check that you "
+                          "take the log of the probability of the correct label, p for a target of 1 "
+                          "and 1 - p for a target of 0, and average minus that log over the examples.")
 
 
 def cases(rng):
-    return [blob_case(rng, n, d) for n, d in [(40, 2), (100, 3), (25, 5)]]
+    drawn = [blob_case(rng, *sizes(rng, low, high)) for low, high in [(30, 60), (80, 130), (15, 30)]]
+    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     return {"out": namespace["loss"](*tensors(case, "W", "b", "inputs", "targets"))}
 
 
-def expect(reference, case):
-    """The band of correct values, and the reference's probabilities (for the mistakes).
-
-    The band: every loss written with an epsilon of at most 1e-3 inside the log (the
-    tutorial's 1e-4, Keras' 1e-7 clip, or none) lies between the cross-entropy with
-    1e-3 added (low) and the exact one (high), both in float64 from the reference's
-    probabilities."""
+def expect_one(reference, case):
+    """The band of correct values (``bands.loss_band``, from the reference's logits of
+    the same linear model), and the reference's probabilities (for the mistakes)."""
     p = reference.predict(*tensors(case, "W", "b", "inputs")).numpy().astype(np.float64).reshape(-1)
-    label_probs = p * case["targets"] + (1 - p) * (1 - case["targets"])
-    high = float(np.mean(-np.log(np.maximum(label_probs, 1e-300))))
-    low = float(np.mean(-np.log(label_probs + 1e-3)))
+    low, high = bands.loss_band(bands.logits(case["W"], case["b"], case["inputs"]), case["targets"])
     return {"low": low, "high": high, "p": p}
 
 
@@ -42,7 +43,7 @@ def per_example(case, p):
     return -np.log(p * t + (1 - p) * (1 - t) + 1e-4)
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     low, high, p = want["low"], want["high"], want["p"]
     tol = 1e-6 + 1e-4 * abs(high)
     each = per_example(case, p)
@@ -53,10 +54,14 @@ def judge(case, answer, want):
     return [single_number(f"loss returns a single number for {case['label']}", got,
                           HINT_PER_EXAMPLE if np.size(got) == len(p) else ""),
             within(f"value of loss(W, b, inputs, targets) for {case['label']}", got,
-                   low - tol, high + tol, mistakes=mistakes, weight=2)]
+                   low - tol, high + tol, mistakes=mistakes, weight=2, otherwise=HINT_NOT_CROSS_ENTROPY)]
+
+
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer["out"], want["high"])])
 
 
 EXERCISE = Exercise(name="loss", defines="loss", signature="loss(W, b, inputs, targets)", points=10,
                     cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"out": answer}, uses=("predict",),
+                    schema=fields(lambda case: {"out": answer}), uses=("predict",),
                     stand_in="tensor")

@@ -1,41 +1,57 @@
 """Exercise 9: ``model_grad(model, inputs, targets)``, gradients for a model's variables."""
 from __future__ import annotations
 
-from ..compare import equals, values_close
+from ..compare import equals
 from ..replies import answer, answers
+from . import bands
 from .exercise import Exercise
 from .inputs import keras_model, tensors
 from .model_loss import cases
-from .observations import gradient
+from .observations import gradient, loss_value
+from .variants import expecting, fields, judging, probing
 
 HINT_GRAD_COUNT = "Return one gradient per trainable variable, in model.trainable_variables order."
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     model = keras_model(case["W"], case["b"])
     loss_value, grads = namespace["model_grad"](model, *tensors(case, "inputs", "targets"))
     return {"loss": loss_value, "grads": list(grads)}
 
 
-def expect(reference, case):
+def expect_one(reference, case):
+    """The reference's loss and gradients, and the bands of correct ones (``bands``:
+    the kernel's gradient is dW, the bias's db, of the same linear model)."""
     model = keras_model(case["W"], case["b"])
-    loss_value, grads = reference.model_grad(model, *tensors(case, "inputs", "targets"))
-    return {"loss": float(loss_value), "grads": [g.numpy() for g in grads]}
+    value, grads = reference.model_grad(model, *tensors(case, "inputs", "targets"))
+    z = bands.logits(case["W"], case["b"], case["inputs"])
+    band = bands.gradient_band(case["inputs"], z, case["targets"])
+    return {"loss": float(value), "grads": [g.numpy() for g in grads],
+            "loss_band": bands.loss_band(z, case["targets"]), "grad_bands": [band["dW"], band["db"]]}
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     where, grads = case["label"], answer["grads"]
-    observations = [values_close(f"loss value returned by model_grad for {where}", answer["loss"],
-                                 want["loss"], rtol=1e-3, atol=1e-5),
+    observations = [loss_value(f"loss value returned by model_grad for {where}", answer["loss"],
+                               want["loss"], want["loss_band"]),
                     equals(f"one gradient per trainable variable ({where})", len(grads), 2,
                            HINT_GRAD_COUNT)]
     for i, name in enumerate(["kernel", "bias"]):
         got = grads[i] if i < len(grads) else None
-        observations += gradient(f"gradient of the {name} for {where}", got, want["grads"][i], 1.5)
+        observations += gradient(f"gradient of the {name} for {where}", got, want["grads"][i], 1.5,
+                                 want["grad_bands"][i])
     return observations
+
+
+def outputs(answer, want):
+    return [(answer["loss"], want["loss"])] + list(zip(answer["grads"], want["grads"]))
+
+
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, outputs)
 
 
 EXERCISE = Exercise(name="model_grad", defines="model_grad", signature="model_grad(model, inputs, targets)",
                     points=8, cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"loss": answer, "grads": answers},
+                    schema=fields(lambda case: {"loss": answer, "grads": answers}),
                     uses=("model_loss",), stand_in="logits_grad")

@@ -1,13 +1,15 @@
 """Exercise 8: ``model_loss(model, inputs, targets)``, with a Keras loss object."""
 from __future__ import annotations
 
-from ..compare import Mistake, values_close
+from ..compare import Mistake, between
 from ..replies import answer
 from ..lazy import tf
+from . import bands
 from .exercise import Exercise
 from .hints import HINT_PER_EXAMPLE, HINT_SUM
-from .inputs import blob_case, keras_model, tensors
-from .observations import single_number
+from .inputs import blob_case, changed, keras_model, sizes, tensors
+from .observations import in_band, single_number
+from .variants import expecting, fields, idea, judging, probing, vary
 
 HINT_FROM_LOGITS = ("The loss treated logits as probabilities: tell the Keras loss that it "
                     "receives logits (from_logits=True), or give it probabilities.")
@@ -17,39 +19,54 @@ HINT_BROADCAST = ("Targets of shape (n,) were combined with logits of shape (n, 
                   "broadcasts to an (n, n) matrix: bring both to the same shape first.")
 
 
+HINT_NOT_KERAS_LOSS = idea("The value is not the mean binary cross-entropy of the model's logits: call "
+                           "the loss object as loss_fn(targets, logits), targets first, with both of "
+                           "shape (n, 1).")
+
+
 def cases(rng):
-    return [blob_case(rng, n, d, w_scale=0.7) for n, d in [(50, 2), (37, 3)]]
+    drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=0.7) for low, high in [(40, 60), (30, 45)]]
+    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     model = keras_model(case["W"], case["b"])
     return {"out": namespace["model_loss"](model, *tensors(case, "inputs", "targets"))}
 
 
-def expect(reference, case):
-    """The reference loss, and what three classic mistakes would return."""
+def expect_one(reference, case):
+    """The reference loss, the band of correct losses (``bands.loss_band``: a Keras loss
+    is exact, a hand-written one may add a small constant in the log), and what three
+    classic mistakes would return."""
     X, y = tensors(case, "inputs", "targets")
     model = keras_model(case["W"], case["b"])
     logits = model(X)
     column = tf.reshape(y, [-1, 1])
     n = len(case["targets"])
     return {"loss": float(reference.model_loss(model, X, y)),
+            "band": bands.loss_band(bands.logits(case["W"], case["b"], case["inputs"]), case["targets"]),
             "not_logits": float(tf.keras.losses.BinaryCrossentropy()(column, logits)),
             "double": float(tf.keras.losses.BinaryCrossentropy(from_logits=True)(column, tf.sigmoid(logits))),
             "broadcast": float(tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
                 labels=tf.broadcast_to(y, [n, n]), logits=tf.broadcast_to(logits, [n, n]))))}
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     mistakes = [Mistake(HINT_FROM_LOGITS, want["not_logits"]), Mistake(HINT_DOUBLE_SIGMOID, want["double"]),
                 Mistake(HINT_BROADCAST, want["broadcast"]),
                 Mistake(HINT_SUM, want["loss"] * len(case["targets"]))]
     return [single_number(f"model_loss returns a single number for {case['label']}", answer["out"],
                           HINT_PER_EXAMPLE),
-            values_close(f"value of model_loss(model, inputs, targets) for {case['label']}",
-                         answer["out"], want["loss"], rtol=1e-3, atol=1e-5, mistakes=mistakes, weight=2)]
+            between(f"value of model_loss(model, inputs, targets) for {case['label']}", answer["out"],
+                    *in_band(want["loss"], want["band"]), rtol=1e-4, atol=1e-5, mistakes=mistakes,
+                    weight=2, otherwise=HINT_NOT_KERAS_LOSS)]
+
+
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer["out"], want["loss"])])
 
 
 EXERCISE = Exercise(name="model_loss", defines="model_loss", signature="model_loss(model, inputs, targets)",
                     points=8, cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"out": answer}, stand_in="logits_loss")
+                    schema=fields(lambda case: {"out": answer}), stand_in="logits_loss")

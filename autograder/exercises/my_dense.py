@@ -5,8 +5,9 @@ from ..compare import equals, shape_is
 from ..replies import count
 from ..lazy import tf
 from .exercise import Exercise
+from .variants import expecting, fields, judging, probing, vary
 from .layers import LAYER_FIELDS, affine, shape_of, with_weights
-from .inputs import layer_case
+from .inputs import changed, layer_case
 
 HINT_INIT = ("The layer has weights before it ever saw an input: create them in build(), "
              "where input_shape tells you the input size, not in __init__.")
@@ -16,11 +17,14 @@ HINT_ACTIVATION = "The layer applies an activation; MyDense returns inputs @ W +
 
 
 def cases(rng):
-    return [layer_case(rng, n, d, k, f"MyDense({k}) on inputs of shape ({n}, {d})")
-            for n, d, k in [(5, 2, 1), (8, 3, 1), (4, 5, 3)]]
+    drawn = [layer_case(rng, n, d, k, f"MyDense({k}) on inputs of shape ({n}, {d})")
+             for n, d, k in [(int(rng.integers(4, 9)), 2, 1), (int(rng.integers(6, 12)), 3, 1),
+                             (int(rng.integers(3, 7)), int(rng.integers(4, 7)), int(rng.integers(2, 4)))]]
+    drawn[1] = vary(rng, drawn[1], changed(rng, drawn[1], "inputs"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     layer = namespace["MyDense"](case["units"])
     before = len(layer.weights)
     X = tf.constant(case["inputs"])
@@ -31,11 +35,12 @@ def probe(namespace, case):
             "trainable": len(layer.trainable_variables)}
 
 
-def expect(reference, case):
-    return None  # judged against inputs @ W + b with the grader's own weights
+def expect_one(reference, case):
+    """inputs @ W + b with the grader's own weights (the layer is judged against it)."""
+    return case["inputs"] @ case["W_set"] + case["b_set"]
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     n = case["inputs"].shape[0]
     k, where = case["units"], case["label"]
     # The weights' shapes are judged by the affine observation: the grader's weights only
@@ -47,10 +52,13 @@ def judge(case, answer, want):
     ] + affine(f"output equals inputs @ W + b ({where})", case, answer, HINT_ACTIVATION)
 
 
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer["out"], want)])
+
 EXERCISE = Exercise(
     name="my_dense", defines="MyDense",
     signature="class MyDense(tf.keras.layers.Layer): MyDense(num_outputs)", points=10,
     cases=cases, probe=probe, expect=expect, judge=judge,
-    schema=lambda case: {"before": count, **LAYER_FIELDS}, stand_in="dense_layer",
+    schema=fields(lambda case: {"before": count, **LAYER_FIELDS}), stand_in="dense_layer",
     error_hints=((r"Matrix size-incompatible|Incompatible shapes|Dimensions must be equal"
                   r"|In\[0\] mismatch In\[1\]", HINT_BUILD),))

@@ -7,7 +7,8 @@ from ..compare import equals, shape_is
 from ..replies import flag
 from ..lazy import tf
 from .exercise import Exercise
-from .inputs import layer_case
+from .variants import expecting, fields, judging, probing, vary
+from .inputs import changed, layer_case
 from .layers import LAYER_FIELDS, affine, shape_of, with_weights
 
 HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
@@ -16,10 +17,13 @@ HINT_PROBS = ("The model returns probabilities (sigmoid applied); it should retu
 
 
 def cases(rng):
-    return [layer_case(rng, n, 2, 1, f"inputs of shape ({n}, 2)") for n in (6, 20)]
+    drawn = [layer_case(rng, n, 2, 1, f"inputs of shape ({n}, 2)")
+             for n in (int(rng.integers(4, 10)), int(rng.integers(15, 30)))]
+    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "inputs"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     model = namespace["MyModel"]()
     X = tf.constant(case["inputs"])
     first = model(X)
@@ -32,11 +36,12 @@ def probe(namespace, case):
             "trainable": len(model.trainable_variables)}
 
 
-def expect(reference, case):
-    return None  # judged against inputs @ W + b with the grader's own weights
+def expect_one(reference, case):
+    """inputs @ W + b with the grader's own weights (the layer is judged against it)."""
+    return case["inputs"] @ case["W_set"] + case["b_set"]
 
 
-def judge(case, answer, want):
+def judge_one(case, answer, want):
     n, where = case["inputs"].shape[0], case["label"]
     return [
         equals(f"model.dense is a MyDense ({where})", answer["is_mydense"], True, HINT_DENSE_ATTR),
@@ -46,7 +51,10 @@ def judge(case, answer, want):
     ] + affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS)
 
 
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer["out"], want)])
+
 EXERCISE = Exercise(name="my_model", defines="MyModel",
                     signature="class MyModel(tf.keras.Model): MyModel()", points=8,
                     cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"is_mydense": flag, **LAYER_FIELDS}, uses=("my_dense",))
+                    schema=fields(lambda case: {"is_mydense": flag, **LAYER_FIELDS}), uses=("my_dense",))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Check, Mistake, values_close
-from .hints import HINT_GRAD_SIGN, HINT_NONE_GRAD
+from ..compare import Check, Mistake, between
+from .bands import hull
+from .hints import HINT_GRAD_SIGN, HINT_NONE_GRAD, HINT_NOT_GRADIENT, HINT_NOT_LOSS_VALUE
 
 
 def single_number(label, got, hint=""):
@@ -16,9 +17,25 @@ def single_number(label, got, hint=""):
                  "" if ok else hint)
 
 
-def gradient(label, got, want, weight):
-    """A gradient is present, and equal to the reference's (a sign flip is recognised)."""
+def in_band(want, band):
+    """(low, high): the band (``bands``) widened to hold the reference's own value."""
+    want = np.asarray(want, dtype=np.float64)
+    if band is None:
+        return want, want
+    return hull(want, np.reshape(band[0], want.shape), np.reshape(band[1], want.shape))
+
+
+def gradient(label, got, want, weight, band=None):
+    """A gradient is present and lies in the band of correct gradients around the
+    reference's (``bands.gradient_band``; a sign flip is recognised)."""
     if got is None:
         return [Check(label, False, "expected a gradient, got None", HINT_NONE_GRAD, weight)]
-    return [values_close(label, got, want, rtol=1e-3, atol=1e-6,
-                         mistakes=[Mistake(HINT_GRAD_SIGN, -np.asarray(want))], weight=weight)]
+    low, high = in_band(want, band)
+    return [between(label, got, low, high, rtol=1e-3, atol=1e-6, weight=weight,
+                    mistakes=[Mistake(HINT_GRAD_SIGN, -np.asarray(want))], otherwise=HINT_NOT_GRADIENT)]
+
+
+def loss_value(label, got, want, band=None):
+    """A loss value returned next to gradients: in the band of correct losses."""
+    low, high = in_band(want, band)
+    return between(label, got, low, high, rtol=1e-4, atol=1e-6, otherwise=HINT_NOT_LOSS_VALUE)

@@ -3,30 +3,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, equals, values_close
+from ..compare import Mistake, between, equals
 from ..replies import answer, numbers
+from . import bands
 from .exercise import Exercise
 from .hints import HINT_ASCENT, HINT_STEPS
-from .inputs import blob_case, tensors
+from .inputs import blob_case, changed, sizes, tensors
+from .variants import expecting, fields, idea, judging, plotting, probing, vary
 
 HINT_AFTER_UPDATE = ("Each loss is recorded after its update; the contract records the loss "
                      "before the update of the same step.")
+HINT_NOT_DESCENT = idea("The values are not those of gradient descent on these arguments: each step "
+                        "takes (loss, (dW, db)) from grad at the current W and b, records the loss, "
+                        "then sets W to W - rate * dW and b to b - rate * db.")
+HINT_SLOW_TRAIN = ("Does the loop stop after `steps` steps? Loop with for _ in range(steps), "
+                   "and keep any printing or plotting out of it.")
 
 
 def cases(rng):
-    return [blob_case(rng, 60, 2, w_scale=0.5, rate=0.1, steps=15),
-            blob_case(rng, 40, 3, w_scale=0.5, rate=0.05, steps=8)]
+    # The first case is 2-D (the feedback draws its decision boundary); the second is
+    # also called with each argument changed in turn (``variants``).
+    drawn = [blob_case(rng, sizes(rng, 40, 80)[0], 2, w_scale=0.5, rate=0.1, steps=int(rng.integers(10, 16))),
+             blob_case(rng, *sizes(rng, 30, 50, dims=(3, 4)), w_scale=0.5, rate=0.05, steps=int(rng.integers(6, 9)))]
+    drawn[1] = vary(rng, drawn[1], changed(rng, drawn[1], "W", "b", "inputs", "targets", "rate", "steps"))
+    return drawn
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     W, b, losses = namespace["train"](*tensors(case, "W", "b", "inputs", "targets"),
                                       case["rate"], case["steps"])
     return {"W": W, "b": b, "losses": [float(v) for v in losses]}
 
 
-def expect(reference, case):
-    """The reference run, the gradient-ascent run, and one step more (for the
-    loss-after-update mistake)."""
+def expect_one(reference, case):
+    """The reference run and the band of correct runs around it (``bands.descent_band``),
+    the gradient-ascent run, and one step more (for the loss-after-update mistake)."""
     args = tensors(case, "W", "b", "inputs", "targets")
     rate, steps = case["rate"], case["steps"]
 
@@ -35,27 +46,33 @@ def expect(reference, case):
         return np.asarray(W), np.asarray(b), [float(v) for v in losses]
     W, b, losses = run(rate, steps)
     W_up, b_up, up_losses = run(-rate, steps)
+    band = bands.descent_band(case["W"], case["b"], case["inputs"], case["targets"], rate, steps,
+                              {"losses": losses, "W": W, "b": b})
     return {"W": W, "b": b, "losses": losses, "W_up": W_up, "b_up": b_up, "up_losses": up_losses,
-            "longer": run(rate, steps + 1)[2]}
+            "longer": run(rate, steps + 1)[2], "band": band}
 
 
-def judge(case, answer, want):
-    steps, where = case["steps"], case["label"]
+def judge_one(case, answer, want):
+    steps, where, band = case["steps"], case["label"], want["band"]
     return [
         equals(f"train returns `steps` losses (steps={steps}, {where})", len(answer["losses"]), steps,
                HINT_STEPS),
-        values_close(f"losses of train for {where}", answer["losses"], want["losses"], rtol=1e-3,
-                     atol=1e-5, weight=2,
-                     mistakes=[Mistake(HINT_ASCENT, want["up_losses"]),
-                               Mistake(HINT_AFTER_UPDATE, want["longer"][1:])]),
-        values_close(f"trained W for {where}", answer["W"], want["W"], rtol=1e-3, atol=1e-5,
-                     mistakes=[Mistake(HINT_ASCENT, want["W_up"])]),
-        values_close(f"trained b for {where}", answer["b"], want["b"], rtol=1e-3, atol=1e-5,
-                     mistakes=[Mistake(HINT_ASCENT, want["b_up"])]),
+        between(f"losses of train for {where}", answer["losses"], *band["losses"], rtol=1e-3,
+                atol=1e-5, weight=2, otherwise=HINT_NOT_DESCENT,
+                mistakes=[Mistake(HINT_ASCENT, want["up_losses"]),
+                          Mistake(HINT_AFTER_UPDATE, want["longer"][1:])]),
+        between(f"trained W for {where}", answer["W"], *band["W"], rtol=1e-3, atol=1e-5,
+                mistakes=[Mistake(HINT_ASCENT, want["W_up"])], otherwise=HINT_NOT_DESCENT),
+        between(f"trained b for {where}", answer["b"], *band["b"], rtol=1e-3, atol=1e-5,
+                mistakes=[Mistake(HINT_ASCENT, want["b_up"])], otherwise=HINT_NOT_DESCENT),
     ]
 
 
-def plots(case, answer, want) -> dict:
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer[k], want[k]) for k in ("losses", "W", "b")])
+
+
+def plots_one(case, answer, want) -> dict:
     """What the feedback draws for one case: the recorded losses, and (in 2-D) the
     trained decision boundary, the student's against the reference's."""
     return losses_and_boundary(case, answer, want, answer.get("W"), answer.get("b"))
@@ -97,5 +114,5 @@ def losses_and_boundary(case, answer, want, student_W, student_b) -> dict:
 
 EXERCISE = Exercise(name="train", defines="train", signature="train(W, b, inputs, targets, rate, steps)",
                     points=10, cases=cases, probe=probe, expect=expect, judge=judge,
-                    schema=lambda case: {"W": answer, "b": answer, "losses": numbers},
-                    uses=("predict", "loss", "grad"), time_limit=60, plots=plots)
+                    schema=fields(lambda case: {"W": answer, "b": answer, "losses": numbers}),
+                    uses=("predict", "loss", "grad"), slow_hint=HINT_SLOW_TRAIN, time_limit=60, plots=plotting(plots_one))

@@ -5,12 +5,15 @@ import math
 
 import numpy as np
 
-from ..compare import Check, Mistake, close, equals, show, values_close, within
+from ..compare import Check, Mistake, between, close, equals, show, within
 from ..replies import BIAS, KERNEL, count, numbers
+from . import bands
+from .batch_order import kept_order, replay
 from .exercise import Exercise
-from .hints import HINT_ASCENT, HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED
-from .inputs import blob_case, keras_model, mean_cross_entropy, sgd, tensors, weights
+from .hints import HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED
+from .inputs import blob_case, changed, keras_model, mean_cross_entropy, sgd, tensors, weights
 from .train import losses_and_boundary
+from .variants import expecting, fields, idea, judging, plotting, probing, vary
 
 HINT_EPOCHS = "Return one mean loss per epoch."
 HINT_DROPPED_BATCH = ("The last, smaller batch was skipped: model.fit makes ceil(n / batch_size) "
@@ -20,63 +23,119 @@ HINT_SEED = ("Two runs with the same seed gave different losses: pass the seed t
              "(Dataset.shuffle(..., seed=seed)).")
 HINT_NO_SHUFFLE = ("Two different seeds gave the same losses: the batches are not shuffled (or the "
                    "seed is ignored). Shuffle the examples with the given seed.")
+HINT_RESHUFFLE = ("Every epoch used the same batches in the same order: model.fit reshuffles the "
+                  "examples at the start of each epoch. Build the shuffled dataset once, before the "
+                  "epoch loop, and let each pass over it draw a new order.")
 HINT_EPOCH_MEAN = "Each epoch's value should be the mean of that epoch's batch losses."
+HINT_LOSS_UP = ("The mean loss did not go down from the first epoch to the last: each batch's "
+                "gradients must be applied with optimizer.apply_gradients(...), which moves the "
+                "weights against them.")
+HINT_NOT_MINIBATCH = idea("The epoch losses are not those of one pass of mini-batch updates per epoch: "
+                          "for each batch, take (loss, grads) from model_grad, apply the gradients, "
+                          "and average the epoch's batch losses.")
+RUNS = 4  # seeds of the batch-order case; a kept order must show in most of them
+HINT_SLOW_EPOCHS = ("Does the loop stop after `epochs` passes? A dataset with .repeat() never ends "
+                    "on its own: loop over the epochs with for _ in range(epochs) and over one pass "
+                    "of the dataset inside.")
 
 
 def cases(rng):
-    # With rate 0 and equal batches, each epoch's mean batch loss is the full-batch loss
-    # whatever the order: an exact check. The second case trains for real, with a last
-    # batch smaller than the others.
-    return [blob_case(rng, 256, 2, w_scale=0.7, rate=0.0, batch_size=64, epochs=2, seed=7),
-            blob_case(rng, 250, 3, w_scale=0.5, rate=0.3, batch_size=64, epochs=2, seed=11)]
+    """A: rate 0 and equal batches, so each epoch's mean batch loss is the full-batch loss
+    whatever the order (an exact check). B: real training with a smaller last batch, run
+    again and with another seed. C: tiny, so that the batches used can be read back from
+    the results (``batch_order``), over several seeds. D: small, called again with another
+    batch size, number of epochs, inputs and targets (``variants``)."""
+    seed = lambda: int(rng.integers(0, 2 ** 16))  # noqa: E731
+    n_b = int(rng.choice([n for n in range(200, 260) if n % 64]))
+    d = blob_case(rng, int(rng.choice([n for n in range(18, 27) if n % 8])), 2, w_scale=0.5, rate=0.5,
+                  batch_size=8, epochs=2, seed=seed())
+    d = vary(rng, d, {"batch_size": 5, "epochs": 3, **changed(rng, d, "inputs", "targets")})
+    return [blob_case(rng, 64 * int(rng.integers(3, 5)), int(rng.integers(2, 4)), w_scale=0.7, rate=0.0,
+                      batch_size=64, epochs=2, seed=seed()),
+            blob_case(rng, n_b, 2, w_scale=0.5, rate=0.3, batch_size=64, epochs=2, seed=seed()),
+            blob_case(rng, 6, 3, w_scale=0.7, rate=1.0, batch_size=2, epochs=2, seed=seed(), runs=RUNS),
+            d]
 
 
-def run(train_minibatch, case):
+def run(train_minibatch, case, seed=None):
     model, optimizer = keras_model(case["W"], case["b"]), sgd(case)
     losses = train_minibatch(model, optimizer, *tensors(case, "inputs", "targets"),
-                             case["batch_size"], case["epochs"], case["seed"])
+                             case["batch_size"], case["epochs"], case["seed"] if seed is None else seed)
     return [float(v) for v in losses], weights(model), int(optimizer.iterations.numpy())
 
 
-def probe(namespace, case):
+def probe_one(namespace, case):
     losses, (W, b), iterations = run(namespace["train_minibatch"], case)
     answer = {"losses": losses, "W": W, "b": b, "iterations": iterations}
-    if case["rate"]:
+    if case["rate"] and "runs" not in case and "variants" not in case and case["batch_size"] == 64:
         answer["again"] = run(namespace["train_minibatch"], case)[0]
-        answer["other_seed"] = run(namespace["train_minibatch"], {**case, "seed": case["seed"] + 1})[0]
+        answer["other_seed"] = run(namespace["train_minibatch"], case, case["seed"] + 1)[0]
+    for i in range(1, case.get("runs", 0)):
+        answer[f"losses_{i}"], (answer[f"W_{i}"], answer[f"b_{i}"]), _ = \
+            run(namespace["train_minibatch"], case, case["seed"] + i)
     return answer
 
 
-def expect(reference, case):
+def expect_one(reference, case):
     """The reference's epoch losses and trained weights."""
     losses, (W, b), _ = run(reference.train_minibatch, case)
     return {"losses": losses, "W": W, "b": b}
 
 
-def judge(case, answer, want):
+def steps(case, answer) -> list:
+    """One loss per epoch, and as many optimizer steps as model.fit makes."""
     n, where = case["inputs"].shape[0], case["label"]
     bs, epochs = case["batch_size"], case["epochs"]
-    per_epoch = math.ceil(n / bs)
     iterations = answer["iterations"]
     step_hint = {0: HINT_OPTIMIZER_UNUSED, epochs: HINT_NO_BATCHES,
                  epochs * (n // bs): HINT_DROPPED_BATCH}.get(iterations, HINT_OPTIMIZER_STEPS)
-    observations = [
-        equals(f"one loss per epoch (epochs={epochs}, {where})", len(answer["losses"]), epochs, HINT_EPOCHS),
-        equals(f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})", iterations,
-               epochs * per_epoch, step_hint),
-    ]
-    initial = mean_cross_entropy(case["W"], case["b"], case["inputs"], case["targets"])
+    return [equals(f"one loss per epoch (epochs={epochs}, {where})", len(answer["losses"]), epochs,
+                   HINT_EPOCHS),
+            equals(f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})", iterations,
+                   epochs * -(-n // bs), step_hint)]
+
+
+def order(case, answer) -> list:
+    """Case C: the batches of each run, read back from its values, are reshuffled every
+    epoch (``batch_order``); a run that matches no sequence of batches is judged by
+    the other cases."""
+    runs = replay(case)
+    kept = [kept_order(runs, answer["losses"], answer["W"], answer["b"])]
+    kept += [kept_order(runs, answer[f"losses_{i}"], answer[f"W_{i}"], answer[f"b_{i}"])
+             for i in range(1, case["runs"])]
+    same = [k for k in kept if k in ("repeated", "unshuffled")]
+    ok = len(same) * 2 <= len(kept)
+    hint = "" if ok else HINT_NO_SHUFFLE if all(k == "unshuffled" for k in same) else HINT_RESHUFFLE
+    return [Check(f"a new order of batches every epoch ({case['label']}, {len(kept)} seeds)", ok,
+                  "" if ok else f"in {len(same)} of {len(kept)} runs the second epoch used exactly the "
+                  "batches of the first, in the same order", hint, 2)]
+
+
+def judge_one(case, answer, want):
+    observations = steps(case, answer)
+    where, epochs = case["label"], case["epochs"]
+    initial = bands.loss_band(bands.logits(case["W"], case["b"], case["inputs"]), case["targets"])
     if case["rate"] == 0:
+        # Equal batches and no update: every epoch's mean is the full-batch loss, in its band.
         label = f"each epoch's mean batch loss, with a learning rate of 0 ({where})"
-        return observations + [values_close(label, answer["losses"], [initial] * epochs, rtol=1e-3,
-                                            atol=1e-5, weight=2,
-                                            mistakes=[Mistake(HINT_EPOCH_MEAN, [initial * per_epoch] * epochs)])]
+        per_epoch = -(-case["inputs"].shape[0] // case["batch_size"])
+        return observations + [between(label, answer["losses"], [initial[0]] * epochs, [initial[1]] * epochs,
+                                       rtol=1e-4, atol=1e-5, weight=2, otherwise=HINT_NOT_MINIBATCH,
+                                       mistakes=[Mistake(HINT_EPOCH_MEAN, [initial[1] * per_epoch] * epochs)])]
+    if "runs" in case:
+        return observations + order(case, answer)
+    if "again" not in answer:  # case D: its order-dependent values only have to change (variants)
+        return observations
     want_final = mean_cross_entropy(want["W"], want["b"], case["inputs"], case["targets"])
     got_final = mean_cross_entropy(answer["W"], answer["b"], case["inputs"], case["targets"])
+    margin = max(0.02, 0.05 * want_final)
+    observations.append(within(f"full-batch loss after training ({where})", got_final, want_final - margin,
+                               want_final + margin, weight=2))
     first = answer["losses"][0] if answer["losses"] else float("nan")
     same = close(answer["again"], answer["losses"], rtol=1e-6, atol=1e-7)
     shuffled = not close(answer["other_seed"], answer["losses"], rtol=1e-6, atol=1e-7)
-    margin = max(0.02, 0.05 * want_final)
+    down = bool(answer["losses"]) and bool(np.isfinite(first)) and answer["losses"][-1] < first
+    counted = all(c.passed for c in observations[:2])  # else the step count explains it better
     return observations + [
         Check(f"the same seed gives the same losses ({where})", same,
               "" if same else f"first run {show(answer['losses'])}, second run {show(answer['again'])}",
@@ -84,22 +143,27 @@ def judge(case, answer, want):
         Check(f"another seed gives other losses ({where})", shuffled,
               "" if shuffled else f"seed {case['seed']} and seed {case['seed'] + 1} both gave "
               f"{show(answer['losses'])}", "" if shuffled else HINT_NO_SHUFFLE),
-        within(f"full-batch loss after training ({where})", got_final, want_final - margin,
-               want_final + margin, mistakes=[], weight=2),
-        Check(f"the loss goes down over the epochs ({where})",
-              bool(answer["losses"]) and bool(np.isfinite(first)) and answer["losses"][-1] < first,
-              f"epoch losses {show(answer['losses'])}", HINT_ASCENT),
+        Check(f"the loss goes down over the epochs ({where})", down,
+              f"epoch losses {show(answer['losses'])}", "" if down or not counted else HINT_LOSS_UP),
     ]
 
 
+probe, expect = probing(probe_one), expecting(expect_one)
+judge = judging(judge_one, lambda answer, want: [(answer[k], want[k]) for k in ("losses", "W", "b")])
+
+
 def schema(case) -> dict:
-    """The probe's fields; the two reruns only when the case trains (rate > 0)."""
-    reruns = {"again": numbers, "other_seed": numbers} if case["rate"] else {}
-    return {"losses": numbers, "W": KERNEL, "b": BIAS, "iterations": count, **reruns}
+    """The probe's fields: case B's two reruns, case C's runs with other seeds."""
+    fields_ = {"losses": numbers, "W": KERNEL, "b": BIAS, "iterations": count}
+    if case["rate"] and "runs" not in case and "variants" not in case and case["batch_size"] == 64:
+        fields_.update({"again": numbers, "other_seed": numbers})
+    for i in range(1, case.get("runs", 0)):
+        fields_.update({f"losses_{i}": numbers, f"W_{i}": KERNEL, f"b_{i}": BIAS})
+    return fields_
 
 
-def plots(case, answer, want) -> dict:
-    if not case["rate"]:
+def plots_one(case, answer, want) -> dict:
+    if "again" not in answer:
         return {}
     return losses_and_boundary(case, answer, want, answer.get("W"), answer.get("b"))
 
@@ -108,5 +172,5 @@ EXERCISE = Exercise(
     name="train_minibatch", defines="train_minibatch",
     signature="train_minibatch(model, optimizer, inputs, targets, batch_size, epochs, seed)", points=12,
     cases=cases, probe=probe, expect=expect, judge=judge,
-    schema=schema, uses=("model_loss", "model_grad"),
-    time_limit=90, plots=plots)
+    schema=fields(schema), uses=("model_loss", "model_grad"),
+    slow_hint=HINT_SLOW_EPOCHS, time_limit=90, plots=plotting(plots_one))
