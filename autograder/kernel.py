@@ -11,7 +11,9 @@ Run in a kernel anyway, this function decides by where it runs:
 
 - during nbgrader's ``autograde`` (``NBGRADER_EXECUTION=autograde``: nbgrader without the
   course's configuration), it refuses, so every test cell scores 0 with a message
-  saying how to grade, rather than a grade of record coming from the unsafe route;
+  saying how to grade, rather than a grade of record coming from the unsafe route
+  (unless ``TFKIT_UNSAFE_KERNEL_GRADING`` is set, which only the benchmark does, to
+  time that route as nbgrader users run it);
 - on the instructor's own notebooks (``nbgrader generate_solution``, a maintainer
   running the source notebook) it grades in process against the course's reference
   (``local``), prints the feedback, and hands nbgrader the score: nothing for full
@@ -25,6 +27,8 @@ import os
 import sys
 import warnings
 
+# Set only to measure nbgrader's own, unsafe route (benchmarks/throughput.py's baseline).
+UNSAFE = "TFKIT_UNSAFE_KERNEL_GRADING"
 REFUSAL = ("This hidden test is graded by tfgrade's sandbox, not in a notebook kernel: run "
            "`tfgrade autograde ASSIGNMENT` from the course root (or `nbgrader autograde` with the "
            "course's nbgrader_config.py, which grades through the same sandbox).")
@@ -34,7 +38,7 @@ def grade(name: str, namespace: dict, seed: int | None = None):
     """Grade exercise ``name`` of the instructor's own notebook, or refuse (see above)."""
     from . import DEFAULT_SEED, local
     from .reference import LocalReference, ReferenceFailed, read_reference
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and not os.environ.get(UNSAFE):
         raise AssertionError(f"{name}: not graded here. {REFUSAL}")
     try:
         reference = LocalReference(read_reference())
