@@ -8,13 +8,16 @@ folder name), so it defines the full function or class, using only ``tf``, ``np`
 comment directives::
 
     # mutant: <the realistic student mistake, in one line>
-    # hint: HINT_COLUMN          (mutants only, optional: the hint the feedback must give)
+    # hint: HINT_COLUMN          (mutants only: the hint the feedback must give; several
+                                 #  separated by commas when the mistake has several faces)
 
     # alternative: <what differs from the reference>
 
 The rule every snippet is held to: graded with ``autograder.local.grade(exercise,
-namespace_with(exercise, source), reference)``, a mutant scores below full points (and
-its feedback contains the text of its hint), an alternative scores full points.
+namespace_with(exercise, source), reference)``, at the kit's seed and at a second one
+(:func:`seeds`), a mutant scores below full points, its feedback gives every hint its
+header names and no other hint; an alternative scores full points. A mutant without a
+``# hint:`` line must be one the feedback cannot explain with a hint: a missing name.
 
 The sample class (``examples/make_sample_class.py``) and ``tfgrade selftest`` build
 student notebooks from these snippets with :func:`replace_solution`.
@@ -29,6 +32,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+
+# The corpus is replayed at the kit's seed and at this one too (tests, ``tfgrade selftest``).
+SECOND_SEED = 7
+
+
+def seeds() -> tuple:
+    """The seeds the corpus is graded at: the kit's default and :data:`SECOND_SEED`."""
+    from . import DEFAULT_SEED
+    return (DEFAULT_SEED, SECOND_SEED)
+
+
+def hints_given(result) -> set:
+    """The hints a graded exercise's feedback gives (those of its failed observations)."""
+    return {check.hint for check in result.checks if not check.passed and check.hint}
 
 
 def corpus_dir(root: Path | None = None) -> Path:
@@ -48,7 +66,7 @@ class Snippet:
     path: Path
     source: str  # the file's text, header included
     description: str  # the `# mutant:` or `# alternative:` line
-    hint_constant: str | None = None  # the `# hint:` line: a key of autograder.exercises.HINTS
+    hint_constants: tuple = ()  # the `# hint:` line: keys of autograder.exercises.HINTS
 
     @property
     def id(self) -> str:
@@ -65,12 +83,20 @@ class Snippet:
         return "".join(lines[i:])
 
     @property
-    def hint_text(self) -> str | None:
-        """The value of the hint constant, or None when the snippet names none."""
-        if self.hint_constant is None:
-            return None
+    def hint_constant(self) -> str | None:
+        """The first hint named, or None."""
+        return self.hint_constants[0] if self.hint_constants else None
+
+    @property
+    def hint_texts(self) -> tuple:
+        """The text of every hint named (the feedback must give each, and no other)."""
         from .exercises import HINTS
-        return HINTS[self.hint_constant]
+        return tuple(HINTS[name] for name in self.hint_constants)
+
+    @property
+    def hint_text(self) -> str | None:
+        """The text of the first hint named, or None when the snippet names none."""
+        return self.hint_texts[0] if self.hint_texts else None
 
 
 def _parse(path: Path, kind: str) -> Snippet:
@@ -87,7 +113,8 @@ def _parse(path: Path, kind: str) -> Snippet:
         raise ValueError(f"{path}: the first lines must include a `# {kind}: ...` directive")
     if kind == "alternative" and "hint" in found:
         raise ValueError(f"{path}: an alternative earns full marks, it has no `# hint:`")
-    return Snippet(path.parent.name, path.stem, path, source, found[kind], found.get("hint"))
+    hints = tuple(h.strip() for h in found.get("hint", "").split(",") if h.strip())
+    return Snippet(path.parent.name, path.stem, path, source, found[kind], hints)
 
 
 def _load(root: Path, kind: str) -> list[Snippet]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from . import replies
 from .compare import Check, score
 from .exercises import COMMON_ERROR_HINTS, EXERCISES
+from .exercises.variants import IDEAS, IGNORED
 
 MALFORMED = "the grading process sent a malformed answer"
 
@@ -103,12 +104,30 @@ def judge(name: str, cases: list, outcomes: list, status: str = "graded", reason
         status = "missing"
     elif status == "graded" and outcomes and all("error" in o for o in outcomes):
         status = "error"
-    checks = [c for group in per_case for c in group]
+    checks = _one_explanation([c for group in per_case for c in group])
     result = ExerciseResult(name, round(exercise.points * fraction, 2), exercise.points, status, checks)
     result.feedback = render_feedback(result, reason)
     if expected is not None:
         _drawings(result, cases, outcomes, expected)
     return result
+
+
+def _one_explanation(checks: list) -> list:
+    """The feedback explains a mistake once, by its most specific hint. A known mistake
+    (a hint of its own) outranks an ignored argument (which a known mistake can cause:
+    a value that never depends on the weights ignores them), and both outrank a hint at
+    the level of the idea, which is for a wrong value that matches nothing known."""
+    hints = {c.hint for c in checks if not c.passed and c.hint}
+    if hints - IDEAS - IGNORED:
+        general = IDEAS | IGNORED
+    elif hints & IGNORED:
+        general = IDEAS
+    else:
+        return checks
+    for check in checks:
+        if check.hint in general:
+            check.hint = ""
+    return checks
 
 
 _SECONDS = re.compile(r"within (\d+(?:\.\d+)?) ?s\b")

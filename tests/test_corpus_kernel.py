@@ -2,8 +2,9 @@
 
 Each snippet replaces one exercise's solution cell in a namespace that otherwise holds
 the reference definitions (``corpus.namespace_with``). A mutant must lose points on its
-exercise and its feedback must carry the hint its header names; an alternative must
-keep full points. The whole file runs in about ten seconds.
+exercise, its feedback must give every hint its header names and no other hint; an
+alternative must keep full points. Every snippet is graded at the kit's seed and at
+``corpus.SECOND_SEED``.
 """
 from __future__ import annotations
 
@@ -18,46 +19,53 @@ ALTERNATIVES = corpus.alternatives(ROOT)
 HINT_NAMES = set(HINTS)
 
 
-def graded(snippet, reference_cells, local_reference):
-    """(score, feedback) of one snippet."""
+SEEDS = corpus.seeds()
+NAME_OF = {text: name for name, text in HINTS.items()}
+
+
+def graded(snippet, reference_cells, local_reference, seed):
+    """The graded ``ExerciseResult`` of one snippet."""
     namespace = corpus.namespace_with(snippet.exercise, snippet.source, reference_cells)
-    result = local.grade(snippet.exercise, namespace, local_reference)
-    return result.score, result.feedback
+    return local.grade(snippet.exercise, namespace, local_reference, seed)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("snippet", MUTANTS, ids=[s.id for s in MUTANTS])
-def test_mutant_loses_points_with_its_hint(snippet, reference_cells, local_reference):
-    score, feedback = graded(snippet, reference_cells, local_reference)
+def test_mutant_loses_points_with_its_hints_only(snippet, seed, reference_cells, local_reference):
+    result = graded(snippet, reference_cells, local_reference, seed)
+    score, feedback = result.score, result.feedback
     points = EXERCISES[snippet.exercise].points
     assert score < points, f"{snippet.id} ({snippet.description}) kept full marks:\n{feedback}"
-    if snippet.hint_constant is not None:
-        assert snippet.hint_text in feedback, (
-            f"{snippet.id} ({snippet.description}): the feedback lacks {snippet.hint_constant}:\n{feedback}")
+    given = corpus.hints_given(result)
+    missing = [name for name, text in zip(snippet.hint_constants, snippet.hint_texts) if text not in given]
+    assert not missing, f"{snippet.id} ({snippet.description}): no {missing} in\n{feedback}"
+    others = sorted(NAME_OF.get(text, text) for text in given - set(snippet.hint_texts))
+    assert not others, f"{snippet.id} ({snippet.description}): other hints {others} in\n{feedback}"
     defines = EXERCISES[snippet.exercise].defines
     if defines not in corpus.namespace_with(snippet.exercise, snippet.source, reference_cells):
         assert f"`{defines}` is not defined" in feedback, feedback
 
 
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("snippet", ALTERNATIVES, ids=[s.id for s in ALTERNATIVES])
-def test_alternative_keeps_full_points(snippet, reference_cells, local_reference):
-    score, feedback = graded(snippet, reference_cells, local_reference)
-    assert score == EXERCISES[snippet.exercise].points, (
-        f"{snippet.id} ({snippet.description}) is correct but lost points:\n{feedback}")
+def test_alternative_keeps_full_points(snippet, seed, reference_cells, local_reference):
+    result = graded(snippet, reference_cells, local_reference, seed)
+    assert result.score == EXERCISES[snippet.exercise].points, (
+        f"{snippet.id} ({snippet.description}) is correct but lost points:\n{result.feedback}")
 
 
 def test_every_exercise_is_covered():
     for name in EXERCISES:
         n_mutants = sum(s.exercise == name for s in MUTANTS)
         n_alternatives = sum(s.exercise == name for s in ALTERNATIVES)
-        assert n_mutants >= 3, f"{name}: {n_mutants} mutants, want at least 3"
-        assert n_alternatives >= 2, f"{name}: {n_alternatives} alternatives, want at least 2"
+        assert n_mutants >= 5, f"{name}: {n_mutants} mutants, want at least 5"
+        assert n_alternatives >= 3, f"{name}: {n_alternatives} alternatives, want at least 3"
     folders = {s.exercise for s in MUTANTS + ALTERNATIVES}
     assert folders <= set(EXERCISES), f"folders that name no exercise: {folders - set(EXERCISES)}"
 
 
 def test_hints_name_existing_constants():
-    unknown = {s.id: s.hint_constant for s in MUTANTS
-               if s.hint_constant is not None and s.hint_constant not in HINT_NAMES}
+    unknown = {s.id: name for s in MUTANTS for name in s.hint_constants if name not in HINT_NAMES}
     assert not unknown, f"`# hint:` names no HINT_* constant of autograder.exercises: {unknown}"
 
 

@@ -1,15 +1,21 @@
 """Exercise 3: ``accuracy(W, b, inputs, targets)``, the fraction of correct labels."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..compare import Check, Mistake, describe, values_close
 from ..replies import answer
 from .exercise import Exercise
-from .inputs import blob_case, changed, sizes, tensors
+from .inputs import blob_case, changed, sigmoid, sizes, tensors
 from .variants import expecting, fields, idea, judging, probing, vary
 
 HINT_FLOAT = "Return a Python float (for example with float(...)), not a tensor or array."
 HINT_COUNT = "You returned the number of correct labels; accuracy is the fraction of them."
 HINT_INVERTED = "This is the fraction of wrong labels: the threshold comparison is inverted."
+HINT_NO_THRESHOLD = ("You compared the probabilities themselves with the targets: a probability "
+                     "is never exactly 0 or 1, so first turn it into a label (above 0.5 means 1).")
+HINT_ONE_LABEL = ("Every example got the same label. Casting a probability to an integer "
+                  "truncates it to 0: compare it with 0.5 instead (above 0.5 means label 1).")
 HINT_NOT_ACCURACY = idea("The value is not the fraction of correct labels: label an example 1 when "
                          "its predicted probability is above 0.5, compare with its target, and "
                          "average over the examples.")
@@ -31,7 +37,14 @@ def expect_one(reference, case):
 
 def judge_one(case, answer, want):
     n = case["inputs"].shape[0]
-    mistakes = [Mistake(HINT_COUNT, want * n, atol=1e-6), Mistake(HINT_INVERTED, 1 - want, atol=1e-6)]
+    probabilities = sigmoid(case["inputs"] @ case["W"] + case["b"]).reshape(-1)
+    unthresholded = float(np.mean(probabilities == case["targets"].reshape(-1)))
+    mistakes = [Mistake(HINT_COUNT, want * n, atol=1e-6), Mistake(HINT_NO_THRESHOLD, unthresholded, atol=1e-6)]
+    share_of_ones = float(np.mean(case["targets"]))
+    guesses = [(HINT_INVERTED, 1 - want), (HINT_ONE_LABEL, 1 - share_of_ones), (HINT_ONE_LABEL, share_of_ones)]
+    # A value two mistakes share cannot tell them apart on this case: the other cases name it.
+    mistakes += [Mistake(hint, value, atol=1e-6) for hint, value in guesses
+                 if not any(other != hint and abs(value - v) <= 1e-6 for other, v in guesses)]
     got = answer["out"]
     is_float = isinstance(got, float)
     return [Check(f"accuracy returns a Python float for {case['label']}", is_float,

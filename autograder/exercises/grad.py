@@ -1,6 +1,8 @@
 """Exercise 4: ``grad(W, b, inputs, targets)``, the loss and its gradients by GradientTape."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..compare import shape_is
 from ..replies import answer
 from . import bands
@@ -8,6 +10,9 @@ from .exercise import Exercise
 from .inputs import blob_case, changed, sizes, tensors
 from .observations import gradient, loss_value
 from .variants import expecting, fields, judging, probing, vary
+
+HINT_GRAD_ORDER = ("The two gradients came back in the other order: return them in the order of "
+                   "the parameters, (dW, db).")
 
 
 def cases(rng):
@@ -37,7 +42,9 @@ def judge_one(case, answer, want):
     observations = [loss_value(f"loss value returned by grad for {where}", answer["loss"], want["loss"],
                                want["loss_band"])]
     if answer["dW"] is not None:
-        observations.append(shape_is(f"shape of dW for {where}", answer["dW"], (d, 1)))
+        swapped = answer["db"] is not None and np.shape(answer["db"]) == (d, 1) != np.shape(answer["dW"])
+        observations.append(shape_is(f"shape of dW for {where}", answer["dW"], (d, 1),
+                                     HINT_GRAD_ORDER if swapped else ""))
     observations += gradient(f"dW for {where}", answer["dW"], want["dW"], 2, want["dW_band"])
     observations += gradient(f"db for {where}", answer["db"], want["db"], 1, want["db_band"])
     return observations

@@ -68,14 +68,23 @@ def sizes(rng, low: int, high: int, dims=(2, 3, 4, 5)) -> tuple:
     return int(rng.integers(low, high)), int(rng.choice(dims))
 
 
+def _some(rng, shape):
+    """About half of the positions, at least one and never all."""
+    chosen = rng.random(shape) < 0.5
+    flat = chosen.reshape(-1)
+    flat[0], flat[-1] = True, False
+    return chosen
+
+
 def changed(rng, case: dict, *args) -> dict:
     """Another value of the same shape for each of ``args`` (``variants.vary``): new
-    weights or inputs, a shifted bias, the other label for every target, twice the
-    rate, three more steps."""
+    weights or inputs, a shifted bias, the other label for about half the targets (not
+    all: a stale answer for flipped targets would look like the swapped-classes mistake),
+    twice the rate, three more steps."""
     draw = {"W": lambda v: f32(rng.normal(0, 0.8, v.shape)),
             "b": lambda v: f32(v + rng.choice([-1.0, 1.0]) * rng.uniform(0.6, 1.2)),
             "inputs": lambda v: f32(rng.normal(0, 1.0, v.shape)),
-            "targets": lambda v: f32(1 - v),
+            "targets": lambda v: f32(np.where(_some(rng, v.shape), 1 - v, v)),
             "rate": lambda v: float(v) * 2,
             "steps": lambda v: int(v) + 3}
     return {arg: draw[arg](case[arg]) for arg in args}

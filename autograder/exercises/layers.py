@@ -29,15 +29,17 @@ def with_weights(layer, case, call):
     return call()
 
 
-def affine(label, case, answer, activation_hint):
-    """With the grader's weights in place, the output equals inputs @ W + b."""
+def affine(label, case, answer, activation_hint, unset_hint=None):
+    """With the grader's weights in place, the output equals inputs @ W + b.
+    ``unset_hint`` replaces the hint given when the weights could not be set."""
     X, W, b = case["inputs"], case["W_set"], case["b_set"]
     want = X @ W + b
     if answer["out"] is None:
         return [Check(label, False, f"could not set the weights: expected attributes W of shape "
                       f"{W.shape} and b of shape {b.shape}, found W {answer['W_shape']} and b "
                       f"{answer['b_shape']}",
-                      HINT_NO_ATTRS if None in (answer["W_shape"], answer["b_shape"])
+                      unset_hint if unset_hint is not None
+                      else HINT_NO_ATTRS if None in (answer["W_shape"], answer["b_shape"])
                       else HINT_WEIGHT_SHAPES, 3)]
     return [values_close(label, answer["out"], want, rtol=1e-4, atol=1e-5, weight=3,
                          mistakes=[Mistake(HINT_NO_BIAS, X @ W),

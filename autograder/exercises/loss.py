@@ -15,6 +15,8 @@ from .variants import expecting, fields, idea, judging, probing, vary
 HINT_SIGN = "The value has the wrong sign: cross-entropy is minus the log-probability."
 HINT_SWAPPED = ("The value matches cross-entropy with the two classes swapped: check which "
                 "probability belongs to a target of 1 and which to a target of 0.")
+HINT_PAIRWISE = ("The probabilities have shape (n, 1) and the targets (n,): combined, they "
+                  "broadcast to an (n, n) matrix. Use predict, or flatten the column to shape (n,).")
 HINT_NOT_CROSS_ENTROPY = idea("The value is not a cross-entropy of these predictions: check that you "
                           "take the log of the probability of the correct label, p for a target of 1 "
                           "and 1 - p for a target of 0, and average minus that log over the examples.")
@@ -49,7 +51,8 @@ def judge_one(case, answer, want):
     each = per_example(case, p)
     mistakes = [Mistake(HINT_PER_EXAMPLE, each), Mistake(HINT_SUM, each.sum()),
                 Mistake(HINT_SIGN, -each.mean()),
-                Mistake(HINT_SWAPPED, per_example(case, 1 - p).mean())]
+                Mistake(HINT_SWAPPED, per_example(case, 1 - p).mean()),
+                Mistake(HINT_PAIRWISE, per_example(case, p[:, None]).mean())]
     got = answer["out"]
     return [single_number(f"loss returns a single number for {case['label']}", got,
                           HINT_PER_EXAMPLE if np.size(got) == len(p) else ""),

@@ -1,7 +1,7 @@
 """Exercise 9: ``model_grad(model, inputs, targets)``, gradients for a model's variables."""
 from __future__ import annotations
 
-from ..compare import equals
+from ..compare import Check, equals
 from ..replies import answer, answers
 from . import bands
 from .exercise import Exercise
@@ -37,8 +37,11 @@ def judge_one(case, answer, want):
                     equals(f"one gradient per trainable variable ({where})", len(grads), 2,
                            HINT_GRAD_COUNT)]
     for i, name in enumerate(["kernel", "bias"]):
-        got = grads[i] if i < len(grads) else None
-        observations += gradient(f"gradient of the {name} for {where}", got, want["grads"][i], 1.5,
+        if i >= len(grads):  # no gradient at all: the count above says why
+            observations.append(Check(f"gradient of the {name} for {where}", False,
+                                      "expected a gradient, got none", "", 1.5))
+            continue
+        observations += gradient(f"gradient of the {name} for {where}", grads[i], want["grads"][i], 1.5,
                                  want["grad_bands"][i])
     return observations
 

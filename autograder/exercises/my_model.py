@@ -12,6 +12,7 @@ from .inputs import changed, layer_case
 from .layers import LAYER_FIELDS, affine, shape_of, with_weights
 
 HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
+HINT_FLAT = "Return the layer's output (n, 1) as it is: do not reshape or squeeze it."
 HINT_PROBS = ("The model returns probabilities (sigmoid applied); it should return logits, and "
               "the loss is told so with from_logits=True.")
 
@@ -47,8 +48,9 @@ def judge_one(case, answer, want):
         equals(f"model.dense is a MyDense ({where})", answer["is_mydense"], True, HINT_DENSE_ATTR),
         equals(f"two trainable variables ({where})", answer["trainable"], 2),
         shape_is(f"shape of the model's output ({where})", answer["first"], (n, 1),
-                 "Return the layer's output (n, 1) as it is." if np.size(answer["first"]) == n else ""),
-    ] + affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS)
+                 HINT_FLAT if np.size(answer["first"]) == n else ""),
+    ] + affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS,
+               unset_hint=None if answer["is_mydense"] else HINT_DENSE_ATTR)
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

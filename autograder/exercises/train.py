@@ -16,6 +16,8 @@ HINT_AFTER_UPDATE = ("Each loss is recorded after its update; the contract recor
 HINT_NOT_DESCENT = idea("The values are not those of gradient descent on these arguments: each step "
                         "takes (loss, (dW, db)) from grad at the current W and b, records the loss, "
                         "then sets W to W - rate * dW and b to b - rate * db.")
+HINT_IN_PLACE = ("W and b are tensors, which cannot be changed in place: compute new ones "
+                 "(W = W - rate * dW) at each step.")
 HINT_SLOW_TRAIN = ("Does the loop stop after `steps` steps? Loop with for _ in range(steps), "
                    "and keep any printing or plotting out of it.")
 
@@ -115,4 +117,5 @@ def losses_and_boundary(case, answer, want, student_W, student_b) -> dict:
 EXERCISE = Exercise(name="train", defines="train", signature="train(W, b, inputs, targets, rate, steps)",
                     points=10, cases=cases, probe=probe, expect=expect, judge=judge,
                     schema=fields(lambda case: {"W": answer, "b": answer, "losses": numbers}),
-                    uses=("predict", "loss", "grad"), slow_hint=HINT_SLOW_TRAIN, time_limit=60, plots=plotting(plots_one))
+                    uses=("predict", "loss", "grad"), slow_hint=HINT_SLOW_TRAIN,
+                    error_hints=((r"has no attribute 'assign(_sub)?'", HINT_IN_PLACE),), time_limit=60, plots=plotting(plots_one))

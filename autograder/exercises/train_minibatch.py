@@ -19,6 +19,8 @@ HINT_EPOCHS = "Return one mean loss per epoch."
 HINT_DROPPED_BATCH = ("The last, smaller batch was skipped: model.fit makes ceil(n / batch_size) "
                       "steps per epoch, including a final partial batch.")
 HINT_NO_BATCHES = "One step per epoch: iterate over the mini-batches, one update per batch."
+HINT_BATCH_COUNT = ("Each epoch made another number of updates than ceil(n / batch_size): batch the "
+                    "examples with the batch_size argument, one update per batch.")
 HINT_SEED = ("Two runs with the same seed gave different losses: pass the seed to the shuffle "
              "(Dataset.shuffle(..., seed=seed)).")
 HINT_NO_SHUFFLE = ("Two different seeds gave the same losses: the batches are not shuffled (or the "
@@ -46,15 +48,29 @@ def cases(rng):
     the results (``batch_order``), over several seeds. D: small, called again with another
     batch size, number of epochs, inputs and targets (``variants``)."""
     seed = lambda: int(rng.integers(0, 2 ** 16))  # noqa: E731
-    n_b = int(rng.choice([n for n in range(200, 260) if n % 64]))
+    bs_a, bs_b = (int(rng.choice(BATCH_SIZES)) for _ in range(2))
+    n_a = int(rng.choice([bs_a * k for k in (3, 4) if unlike_default(bs_a * k, bs_a)]))
+    n_b = int(rng.choice([n for n in range(200, 260) if n % bs_b and unlike_default(n, bs_b)]))
     d = blob_case(rng, int(rng.choice([n for n in range(18, 27) if n % 8])), 2, w_scale=0.5, rate=0.5,
                   batch_size=8, epochs=2, seed=seed())
     d = vary(rng, d, {"batch_size": 5, "epochs": 3, **changed(rng, d, "inputs", "targets")})
-    return [blob_case(rng, 64 * int(rng.integers(3, 5)), int(rng.integers(2, 4)), w_scale=0.7, rate=0.0,
-                      batch_size=64, epochs=2, seed=seed()),
-            blob_case(rng, n_b, 2, w_scale=0.5, rate=0.3, batch_size=64, epochs=2, seed=seed()),
+    return [blob_case(rng, n_a, int(rng.integers(2, 4)), w_scale=0.7, rate=0.0,
+                      batch_size=bs_a, epochs=2, seed=seed()),
+            blob_case(rng, n_b, 2, w_scale=0.5, rate=0.3, batch_size=bs_b, epochs=2, seed=seed(),
+                      reruns=True),
             blob_case(rng, 6, 3, w_scale=0.7, rate=1.0, batch_size=2, epochs=2, seed=seed(), runs=RUNS),
             d]
+
+
+# Batch sizes of cases A and B. Keras's default batch size is 32, and a pipeline that
+# keeps it instead of the argument must not make a whole multiple of the expected steps
+# (which reads as calling apply_gradients twice per batch): see ``unlike_default``.
+BATCH_SIZES = (40, 48)
+
+
+def unlike_default(n: int, batch_size: int) -> bool:
+    """Batches of 32 give a number of steps that is no multiple of ``batch_size``'s."""
+    return bool(-(-n // 32) % -(-n // batch_size))
 
 
 def run(train_minibatch, case, seed=None):
@@ -67,7 +83,7 @@ def run(train_minibatch, case, seed=None):
 def probe_one(namespace, case):
     losses, (W, b), iterations = run(namespace["train_minibatch"], case)
     answer = {"losses": losses, "W": W, "b": b, "iterations": iterations}
-    if case["rate"] and "runs" not in case and "variants" not in case and case["batch_size"] == 64:
+    if case.get("reruns"):
         answer["again"] = run(namespace["train_minibatch"], case)[0]
         answer["other_seed"] = run(namespace["train_minibatch"], case, case["seed"] + 1)[0]
     for i in range(1, case.get("runs", 0)):
@@ -87,8 +103,11 @@ def steps(case, answer) -> list:
     n, where = case["inputs"].shape[0], case["label"]
     bs, epochs = case["batch_size"], case["epochs"]
     iterations = answer["iterations"]
+    expected = epochs * -(-n // bs)
     step_hint = {0: HINT_OPTIMIZER_UNUSED, epochs: HINT_NO_BATCHES,
                  epochs * (n // bs): HINT_DROPPED_BATCH}.get(iterations, HINT_OPTIMIZER_STEPS)
+    if step_hint == HINT_OPTIMIZER_STEPS and iterations % expected and not iterations % epochs:
+        step_hint = HINT_BATCH_COUNT  # a whole number of updates per epoch, but not one per batch
     return [equals(f"one loss per epoch (epochs={epochs}, {where})", len(answer["losses"]), epochs,
                    HINT_EPOCHS),
             equals(f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})", iterations,
@@ -139,10 +158,10 @@ def judge_one(case, answer, want):
     return observations + [
         Check(f"the same seed gives the same losses ({where})", same,
               "" if same else f"first run {show(answer['losses'])}, second run {show(answer['again'])}",
-              "" if same else HINT_SEED),
+              "" if same or not counted else HINT_SEED),
         Check(f"another seed gives other losses ({where})", shuffled,
               "" if shuffled else f"seed {case['seed']} and seed {case['seed'] + 1} both gave "
-              f"{show(answer['losses'])}", "" if shuffled else HINT_NO_SHUFFLE),
+              f"{show(answer['losses'])}", "" if shuffled or not counted else HINT_NO_SHUFFLE),
         Check(f"the loss goes down over the epochs ({where})", down,
               f"epoch losses {show(answer['losses'])}", "" if down or not counted else HINT_LOSS_UP),
     ]
@@ -155,7 +174,7 @@ judge = judging(judge_one, lambda answer, want: [(answer[k], want[k]) for k in (
 def schema(case) -> dict:
     """The probe's fields: case B's two reruns, case C's runs with other seeds."""
     fields_ = {"losses": numbers, "W": KERNEL, "b": BIAS, "iterations": count}
-    if case["rate"] and "runs" not in case and "variants" not in case and case["batch_size"] == 64:
+    if case.get("reruns"):
         fields_.update({"again": numbers, "other_seed": numbers})
     for i in range(1, case.get("runs", 0)):
         fields_.update({f"losses_{i}": numbers, f"W_{i}": KERNEL, f"b_{i}": BIAS})

@@ -1,13 +1,13 @@
 """Exercise 10: ``train_with_optimizer(model, optimizer, inputs, targets, steps)``."""
 from __future__ import annotations
 
-from ..compare import Check, between, equals
+from ..compare import Check, Mistake, between, equals
 from ..replies import BIAS, KERNEL, count, numbers
 from . import bands
 from .exercise import Exercise
 from .hints import HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED, HINT_STEPS
 from .inputs import blob_case, changed, keras_model, sgd, sizes, tensors, weights
-from .train import losses_and_boundary
+from .train import HINT_AFTER_UPDATE, losses_and_boundary
 from .variants import expecting, fields, idea, judging, plotting, probing, vary
 
 HINT_NOT_OPTIMIZER_RUN = idea("The values are not those of `steps` updates by the optimizer passed in: "
@@ -45,6 +45,9 @@ def expect_one(reference, case):
                                             case["steps"])
     W, b = weights(model)
     want = {"losses": [float(v) for v in losses], "W": W, "b": b}
+    model, optimizer = keras_model(case["W"], case["b"]), sgd(case)  # one step more: losses after each update
+    want["after"] = [float(v) for v in reference.train_with_optimizer(
+        model, optimizer, *tensors(case, "inputs", "targets"), case["steps"] + 1)][1:]
     want["band"] = bands.descent_band(case["W"], case["b"], case["inputs"], case["targets"], case["rate"],
                                       case["steps"], want, momentum=case.get("momentum", 0.0))
     return want
@@ -68,7 +71,8 @@ def judge_one(case, answer, want):
               "" if made else HINT_OPTIMIZER_UNUSED if iterations == 0 else HINT_OPTIMIZER_STEPS
               if iterations != steps else ""),
         between(f"losses of train_with_optimizer for {where}", answer["losses"], *band["losses"],
-                rtol=1e-3, atol=1e-5, weight=2, otherwise=HINT_NOT_OPTIMIZER_RUN),
+                rtol=1e-3, atol=1e-5, weight=2, otherwise=HINT_NOT_OPTIMIZER_RUN,
+                mistakes=[Mistake(HINT_AFTER_UPDATE, want["after"])]),
     ] + trained
 
 

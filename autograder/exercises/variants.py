@@ -35,6 +35,7 @@ def idea(text: str) -> str:
 ARGUMENTS = ("W", "b", "inputs", "targets", "rate", "steps", "batch_size", "epochs", "seed")
 # One hint per argument, by name (the corpus names the hint a mistake must produce).
 globals().update({f"HINT_IGNORED_{arg.upper()}": _IGNORED.format(arg=arg) for arg in ARGUMENTS})
+IGNORED = {_IGNORED.format(arg=arg) for arg in ARGUMENTS}
 # The words for "another <argument>" in a label.
 _ANOTHER = {"inputs": "other inputs", "targets": "other targets", "steps": "another number of steps",
             "rate": "another rate", "epochs": "another number of epochs",
@@ -107,15 +108,23 @@ def judging(judge_one, outputs):
     def judge(case, answer, want):
         base = split(case, answer, want)
         observations = list(judge_one(*base))
-        ignored = []
+        explained = any(not c.passed and c.hint and c.hint not in IDEAS for c in observations)
+        ignored, stale = [], []
         for arg in case.get("variants", {}):
             one = split(case, answer, want, arg)
             found = list(judge_one(*one))
             ignored.append(independent(arg, base, one, outputs))
+            stale += found
             observations += found + [ignored[-1]]
-        if any(c.hint for c in ignored):  # a stale answer: not a wrong idea, an ignored argument
+        if explained:  # a known mistake of the case's own call explains an unchanged output
+            for check in ignored:
+                check.hint = ""
+        elif any(c.hint for c in ignored):
+            # A stale answer: not a wrong idea, an ignored argument; and any resemblance of
+            # the repeated answer to a known mistake for the other arguments is chance.
+            stale_ids = {id(c) for c in stale}
             for check in observations:
-                check.hint = "" if check.hint in IDEAS else check.hint
+                check.hint = "" if check.hint in IDEAS or id(check) in stale_ids else check.hint
         return observations
     return judge
 

@@ -1,4 +1,5 @@
 # mutant: computes the whole loss with NumPy inside the tape, so the loss is not a tensor
+# hint: HINT_NONE_GRAD
 def grad(W, b, inputs, targets):
     with tf.GradientTape() as tape:
         tape.watch(W)

@@ -1,4 +1,5 @@
 # mutant: returns the gradients in the order (db, dW)
+# hint: HINT_GRAD_ORDER
 def grad(W, b, inputs, targets):
     with tf.GradientTape() as tape:
         tape.watch([W, b])

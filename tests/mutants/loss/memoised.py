@@ -1,5 +1,5 @@
 # mutant: caches the loss by input shape (a "speed-up" that returns stale values)
-# hint: HINT_IGNORED_TARGETS
+# hint: HINT_IGNORED_W, HINT_IGNORED_B, HINT_IGNORED_TARGETS
 _cache = {}
 
 

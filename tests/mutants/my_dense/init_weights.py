@@ -1,5 +1,5 @@
 # mutant: creates the weights in __init__ for a fixed input size of 2
-# hint: HINT_INIT
+# hint: HINT_INIT, HINT_BUILD
 class MyDense(tf.keras.layers.Layer):
     def __init__(self, num_outputs, **kwargs):
         super().__init__(**kwargs)

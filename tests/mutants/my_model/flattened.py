@@ -1,4 +1,5 @@
 # mutant: flattens the logits to shape (n,)
+# hint: HINT_FLAT
 class MyModel(tf.keras.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -1,5 +1,5 @@
 # mutant: remembers its first answer for each input shape and ignores its arguments afterwards
-# hint: HINT_IGNORED_INPUTS
+# hint: HINT_IGNORED_W, HINT_IGNORED_B, HINT_IGNORED_INPUTS
 _answers = {}
 
 

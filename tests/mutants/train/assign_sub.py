@@ -1,4 +1,5 @@
 # mutant: updates W and b in place with assign_sub, but they are constant tensors
+# hint: HINT_IN_PLACE
 def train(W, b, inputs, targets, rate, steps):
     losses = []
     for _ in range(steps):

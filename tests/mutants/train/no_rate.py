@@ -1,4 +1,5 @@
 # mutant: forgets the learning rate in the update
+# hint: HINT_IGNORED_RATE
 def train(W, b, inputs, targets, rate, steps):
     losses = []
     for _ in range(steps):

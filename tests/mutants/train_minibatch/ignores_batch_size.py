@@ -1,5 +1,5 @@
 # mutant: a batch size of 32 written into the pipeline instead of the argument
-# hint: HINT_IGNORED_BATCH_SIZE
+# hint: HINT_NO_BATCHES, HINT_BATCH_COUNT
 def train_minibatch(model, optimizer, inputs, targets, batch_size, epochs, seed):
     n = int(inputs.shape[0])
     dataset = tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(n, seed=seed).batch(32)

@@ -1,4 +1,5 @@
 # mutant: records the loss after the update
+# hint: HINT_AFTER_UPDATE
 def train_with_optimizer(model, optimizer, inputs, targets, steps):
     losses = []
     for _ in range(steps):

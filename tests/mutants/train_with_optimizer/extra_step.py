@@ -1,5 +1,5 @@
 # mutant: loops over range(steps + 1)
-# hint: HINT_STEPS
+# hint: HINT_STEPS, HINT_OPTIMIZER_STEPS
 def train_with_optimizer(model, optimizer, inputs, targets, steps):
     losses = []
     for _ in range(steps + 1):
