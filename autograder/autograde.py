@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 SANDBOXED = "autograder.nbgrader_sandbox.SandboxedGrading"
 
@@ -67,18 +68,45 @@ def _pregrade(item, seed, limits) -> None:
     nbgrader_sandbox.remember(notebook, seed, limits, grade_notebook(notebook, student, seed, limits))
 
 
+def _pregrade_on(cluster, todo: dict, seed, limits) -> None:
+    """The same on a Dask cluster (``cluster.Cluster``): notebooks read here, graded on
+    the workers; a student the cluster could not grade is graded by the pipeline."""
+    from . import nbgrader_sandbox
+    from .grade import Ungradable, read_notebook
+    from .reference import read_reference
+    from .submissions import Submission
+    reference_cells, notebooks = cluster.reference_cells or read_reference(), {}
+
+    def items():
+        for student, path in todo.items():
+            try:
+                notebooks[student] = read_notebook(path)
+            except Ungradable:
+                continue
+            submission = Submission(student, Path(path), "", student)
+            yield student, cluster.task(submission, seed, limits, reference_cells)
+
+    for student, outcome in cluster.grade(items()):
+        if hasattr(outcome, "exercises"):
+            nbgrader_sandbox.remember(notebooks.pop(student), seed, limits, outcome)
+
+
 def autograde(assignment: str, student: str | None = None, jobs: int | None = None,
-              force: bool = False, extra: list = ()) -> int:
+              force: bool = False, extra: list = (), cluster=None) -> int:
     """Grade ``assignment``'s submissions into nbgrader's gradebook; returns nbgrader's
-    exit status (0 when every submission was autograded)."""
+    exit status (0 when every submission was autograded). With ``cluster``, the
+    submissions are graded on its workers first."""
     from .nbgrader_sandbox import SandboxedGrading
     app = _app(assignment, student, force, list(extra))
     _check_sandboxed(app)
     settings = SandboxedGrading(config=app.config)
     seed, limits = settings.seed, settings.limits()
     todo = submissions(app, assignment, force)
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        list(pool.map(lambda item: _pregrade(item, seed, limits), todo.items()))
+    if cluster is not None:
+        _pregrade_on(cluster, todo, seed, limits)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            list(pool.map(lambda item: _pregrade(item, seed, limits), todo.items()))
     try:
         app.start()
     except SystemExit as exc:

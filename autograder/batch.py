@@ -24,7 +24,6 @@ import time
 from collections import Counter
 import os
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +62,30 @@ def grade_one(submission: Submission, seed: int, limits: Limits) -> dict:
         return result.to_dict()
     except Exception as exc:  # noqa: BLE001 - one student's failure is their row
         return grader_error(submission, seed, "grading", exc)
+
+
+def warm_reference(cells):
+    """The shared reference for ``cells`` (``reference.shared``, which grading uses),
+    its trusted process started now, in the background: it is a forkserver child, so
+    it starts as soon as the forkserver's imports are done, while the first sandbox
+    starts too, not when the first student's first exercise asks it."""
+    from . import reference
+    shared = reference.shared(cells)
+    try:
+        shared._pool().submit(os.getpid)  # starts the process; the answer is not needed
+    except Exception:  # noqa: BLE001 - the first real call starts it again, and says why
+        pass
+    return shared
+
+
+def grade_locally(todo: list, seed: int, limits: Limits, jobs=None):
+    """Grade ``todo`` (``(submission, key)`` pairs) on ``jobs`` threads of this process;
+    yield ``(submission, key, result)`` as each finishes."""
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        futures = {pool.submit(grade_one, s, seed, limits): (s, key) for s, key in todo}
+        for future in as_completed(futures):
+            submission, key = futures[future]
+            yield submission, key, future.result()
 
 
 def fingerprint(submission: Submission, seed: int, limits: Limits) -> dict:
@@ -200,12 +223,14 @@ def _record_missing(out_dir: Path, roster: list, submitted: set, seed: int, form
 def run_round(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool = False,
               formats=("tfkit",), limits: Limits | None = None, progress: bool = True,
               submissions: list | None = None, settings: dict | None = None,
-              nbgrader_feedback=None) -> tuple:
+              nbgrader_feedback=None, cluster=None) -> tuple:
     """Grade every submission under ``paths`` that has no current result in ``out_dir``
     (all of them with ``force``), record rostered students with nothing submitted as
     missing, then rebuild grades.csv and every feedback with the instructor's overrides.
     ``settings`` updates the round's stored settings (roster, due, late_policy,
-    feedback). Returns ``(results, summary)``: every result in ``out_dir``."""
+    feedback). With ``cluster`` (a :class:`cluster.Cluster`), students are graded on
+    its workers and written here as their results arrive. Returns ``(results,
+    summary)``: every result in ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale_tmp in [*out_dir.glob(".*.tmp"), *out_dir.glob("*/.*.tmp")]:  # left by a killed run
@@ -237,7 +262,11 @@ def run_round(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool
     try:
         if stored.roster is not None:
             _record_missing(out_dir, stored.roster, submitted, seed, formats, summary)
-        _grade_all(out_dir, todo, seed, jobs, limits, formats, progress)
+        if cluster is not None:
+            graded = cluster.grade_class(todo, seed, limits)
+        else:
+            graded = grade_locally(todo, seed, limits, jobs)
+        _write_all(out_dir, graded, len(todo), seed, formats, progress)
     finally:
         summary.problems = report.rebuild(out_dir, formats, nbgrader_feedback)
     results = report.read_results(out_dir)
@@ -248,30 +277,24 @@ def run_round(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool
     return results, summary
 
 
-def _grade_all(out_dir: Path, todo: list, seed: int, jobs, limits: Limits, formats, progress) -> None:
-    """Grade ``todo`` on ``jobs`` threads, writing each student's files as they finish
-    and grades.csv at most every two seconds (and once at the end, by the caller)."""
-    jobs = jobs or os.cpu_count() or 1
-    lock = threading.Lock()
+def _write_all(out_dir: Path, graded, count: int, seed: int, formats, progress) -> None:
+    """Write each student's files as their result arrives from ``graded`` (``(submission,
+    key, result)`` triples), and grades.csv at most every two seconds (and once at
+    the end, by the caller)."""
     last_sheet = 0.0
-    bar = tqdm(total=len(todo), unit="student", desc="grading",
+    bar = tqdm(total=count, unit="student", desc="grading",
                disable=not progress or not sys.stderr.isatty())
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_one, s, seed, limits): (s, key) for s, key in todo}
-            for future in as_completed(futures):
-                submission, key = futures[future]
-                with lock:
-                    result = {**future.result(), **key,
-                              "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-                    result = record(out_dir, submission, result, seed, formats)
-                    if time.monotonic() - last_sheet > 2:
-                        _write_grades(out_dir)
-                        last_sheet = time.monotonic()
-                score = result.get("score")
-                bar.set_postfix_str(escape.terminal(f"{submission.student_id}: {score:g}"
-                                                    if isinstance(score, (int, float)) else submission.student_id))
-                bar.update()
+        for submission, key, result in graded:
+            result = {**result, **key, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            result = record(out_dir, submission, result, seed, formats)
+            if time.monotonic() - last_sheet > 2:
+                _write_grades(out_dir)
+                last_sheet = time.monotonic()
+            score = result.get("score")
+            bar.set_postfix_str(escape.terminal(f"{submission.student_id}: {score:g}"
+                                                if isinstance(score, (int, float)) else submission.student_id))
+            bar.update()
     finally:
         bar.close()
 

@@ -3,9 +3,11 @@
     tfgrade grade PATH... --out DIR [--jobs N] [--seed S] [--force] [--roster CSV]
                   [--due WHEN] [--late-policy POLICY] [--feedback full|brief]
                   [--nbgrader-feedback FEEDBACK_DIR] [--format gradescope|canvas]
+                  [--scheduler ADDRESS | --cluster local:N]
     tfgrade gradescope-bundle --out autograder.zip [--visibility V] [--seed S] [--feedback MODE]
     tfgrade override STUDENT EXERCISE|total POINTS --out DIR [--comment TEXT]
     tfgrade autograde ASSIGNMENT [--student ID] [--jobs N] [--force]   (from a course root)
+                  [--scheduler ADDRESS | --cluster local:N]
     tfgrade check NOTEBOOK
     tfgrade selftest
 
@@ -41,11 +43,19 @@ def _warn_if_not_isolated() -> None:
 
 
 def _warm_up() -> None:
-    """Start the sandbox's forkserver, then import TensorFlow here: the two imports
-    overlap, and TensorFlow's start-up lines stay off the console."""
-    from .sandbox import import_quietly, start_forkserver
+    """Start the sandbox's forkserver, which imports TensorFlow once for every sandbox,
+    and the course's reference process, its child, as soon as that import is done.
+    Grading needs no TensorFlow in this process (the judges are NumPy): not importing
+    it here leaves both cores to the forkserver's import, the longest step before the
+    first student is graded."""
+    from .batch import warm_reference
+    from .reference import ReferenceFailed, read_reference
+    from .sandbox import start_forkserver
     start_forkserver()
-    import_quietly("tensorflow", warm=True)
+    try:
+        warm_reference(read_reference())
+    except (OSError, ReferenceFailed):
+        pass  # the grading says why, per student
 
 
 def _log_to_console() -> None:
@@ -165,35 +175,78 @@ def _check_canvas(args) -> None:
         raise UsageError(f"--format canvas: {exc}") from None
 
 
-def _course_reference() -> None:
+def _course_reference() -> list:
     """Grading compares with the course's reference: find it before grading anyone."""
     from .reference import ReferenceFailed, read_reference
     try:
-        read_reference()
+        return read_reference()
     except (FileNotFoundError, ReferenceFailed) as exc:
         raise UsageError(f"the reference comes from the course's source notebook (run from the "
                          f"course root, or set TFKIT_COURSE): {exc}") from None
 
 
+def _cluster_module(args):
+    """The ``cluster`` module when ``--scheduler`` or ``--cluster`` asks for Dask (None
+    otherwise), or a :class:`UsageError` saying how to install it."""
+    if args.jobs is not None and (args.scheduler or args.cluster):
+        raise UsageError("--jobs is for grading on this machine: a cluster grades on its "
+                         "workers' threads (--cluster local:N starts N workers)")
+    if args.cluster:
+        try:
+            _local_workers(args.cluster)
+        except ValueError as exc:
+            raise UsageError(f"--cluster: {exc}") from None
+    if not (args.scheduler or args.cluster):
+        return None
+    try:
+        from . import cluster
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    return cluster
+
+
+def _local_workers(text: str) -> int:
+    kind, _, count = text.partition(":")
+    if kind != "local" or not count.isdigit() or not 1 <= int(count) <= 256:
+        raise ValueError(f"expected local:N with N between 1 and 256, not {text!r}")
+    return int(count)
+
+
+def _connect(cluster, args, reference_cells):
+    """The cluster the class is graded on; its workers' isolation warnings on stderr."""
+    try:
+        connected = cluster.Cluster(scheduler=args.scheduler, reference_cells=reference_cells,
+                                    local=_local_workers(args.cluster) if args.cluster else None)
+    except cluster.ClusterError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in connected.missing_isolation():
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return connected
+
+
 def _grade(args) -> int:
     settings = _grade_settings(args)
     _check_canvas(args)
+    cluster = _cluster_module(args)
     submissions, ignored = _find(args)
-    _course_reference()
+    reference_cells = _course_reference()
     for path, why in ignored:
         print(f"ignored: {path} ({why})", file=sys.stderr)
     _log_to_console()
-    _warn_if_not_isolated()
-    _warm_up()
+    if cluster is None:
+        _warn_if_not_isolated()
+        _warm_up()
+    from contextlib import nullcontext
     from . import report
     from .batch import run_round
     from .sandbox import Limits
     formats = ("tfkit", *args.format)
-    results, summary = run_round(
-        args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force, formats=formats,
-        limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
-        progress=not args.quiet, submissions=submissions, settings=settings,
-        nbgrader_feedback=args.nbgrader_feedback)
+    with _connect(cluster, args, reference_cells) if cluster else nullcontext() as connected:
+        results, summary = run_round(
+            args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force,
+            formats=formats, limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
+            progress=not args.quiet, submissions=submissions, settings=settings,
+            nbgrader_feedback=args.nbgrader_feedback, cluster=connected)
     summary.ignored = ignored
     print(report.table(results))
     print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)}, and result.json and "
@@ -263,14 +316,19 @@ def _autograde(args) -> int:
         raise UsageError("run it from an nbgrader course root (there is no nbgrader_config.py here)")
     if not os.path.isdir("submitted"):
         raise UsageError("there is no submitted/ folder here: collect the submissions first")
-    _warn_if_not_isolated()
-    _warm_up()
+    cluster = _cluster_module(args)
+    if cluster is None:
+        _warn_if_not_isolated()
+        _warm_up()
+    from contextlib import nullcontext
     from .autograde import CourseError, autograde
     extra = [f"--SandboxedGrading.{name}={value}" for name, value in
              (("seed", args.seed), ("time_scale", args.time_scale), ("cell_seconds", args.cell_seconds))
              if value is not None]
     try:
-        return autograde(args.assignment, args.student, args.jobs, args.force, extra)
+        with _connect(cluster, args, _course_reference()) if cluster else nullcontext() as connected:
+            return autograde(args.assignment, args.student, args.jobs, args.force, extra,
+                             cluster=connected)
     except CourseError as exc:
         raise UsageError(str(exc)) from None
 
@@ -290,7 +348,18 @@ def _autograde_parser(commands) -> None:
                            help="multiply every exercise's time limit")
     autograde.add_argument("--cell-seconds", type=_positive_float, default=None,
                            help="time limit of each top-level cell")
+    _cluster_options(autograde)
     autograde.set_defaults(run=_autograde)
+
+
+def _cluster_options(command) -> None:
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786; its workers "
+                       "need tfkit installed, nothing of the course): pip install 'tfkit[dask]'")
+    where.add_argument("--cluster", metavar="local:N",
+                       help="grade on a Dask cluster of N workers started here, for a try "
+                       "(see docs/cluster.md)")
 
 
 def _check(args) -> int:
@@ -305,7 +374,9 @@ def _selftest(args) -> int:
     unknown = [name for name in args.exercise or () if name not in EXERCISES]
     if unknown:
         raise UsageError(f"unknown exercise {', '.join(unknown)} (one of: {', '.join(EXERCISES)})")
-    _warm_up()
+    from .sandbox import import_quietly, start_forkserver
+    start_forkserver()  # its TensorFlow import overlaps with this process's
+    import_quietly("tensorflow", warm=True)
     from .selftest import main as selftest_main
     return selftest_main(args)
 
@@ -343,6 +414,7 @@ def _grade_parser(commands, default_seed: int) -> None:
                        help="also write FEEDBACK_DIR/<student>/tf_from_scratch/tf_from_scratch.html "
                        "for nbgrader release_feedback (e.g. the course's feedback/)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    _cluster_options(grade)
     grade.set_defaults(run=_grade)
 
 
@@ -375,7 +447,8 @@ def main(argv=None) -> int:
 
     selftest = commands.add_parser("selftest", help="prove the assignment's tests can fail")
     selftest.add_argument("--quick", action="store_true",
-                          help="skip the nbgrader runs (fresh generation and autograde)")
+                          help="skip the nbgrader runs (fresh generation and autograde) and "
+                          "grade the corpus at the kit's seed only (not also at the second seed)")
     selftest.add_argument("--exercise", action="append",
                           help="only this exercise's mutants and alternatives (repeatable)")
     selftest.set_defaults(run=_selftest)

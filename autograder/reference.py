@@ -196,6 +196,8 @@ def _start_worker(cells) -> None:
     global _worker
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from .sandbox import exit_with_parent
+    exit_with_parent()  # not an orphan when the grader or a Dask worker is killed
     _worker = _Worker(cells)
 
 

@@ -23,10 +23,12 @@ framed plain data (``channel``, ``wire``), never blocking without a deadline.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import resource
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -273,9 +275,30 @@ def process_context():
         if _context is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             _context = multiprocessing.get_context("forkserver")
+            main = sys.modules.get("__main__")
+            if main is not None and not hasattr(main, "__spec__"):
+                # IPython's shell (a kernel, a test) puts a module without __spec__ there,
+                # and the forkserver's start reads it: None reads as "no main script".
+                main.__spec__ = None
             # "__main__" first: children then skip re-importing the main script one by one.
             _context.set_forkserver_preload(["__main__", "autograder._preload"])
         return _context
+
+
+def exit_with_parent() -> None:
+    """In a long-lived child of the forkserver (the reference process): end it when the
+    process that started it ends, even by SIGKILL (a Dask worker killed, a grader
+    killed with ``kill -9``). Such a child holds the forkserver's keep-alive pipe, so
+    without this both would outlive their grader, about 1 GB each."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def start_forkserver() -> None:

@@ -1,0 +1,254 @@
+"""Grading a class on a Dask cluster: the same grading, on other machines' cores.
+
+A course outgrows one machine; Dask's workers (on a laptop, SSH hosts, Kubernetes or
+an HPC queue, one API) are long-lived, so each keeps one warm forkserver for every
+submission it grades. The contract:
+
+- **A task is data.** It carries the notebook's runnable cells (read by the client),
+  the student's id, the seed, the limits, the course's reference cells and the kit's
+  fingerprint. A worker needs the kit installed and nothing else of the course: it
+  reads no file of the course or of the submissions, and grades with the reference it
+  was sent (``reference.shared``: one trusted reference process per worker).
+- **A worker refuses a task from another kit** (:class:`KitMismatch`): its results
+  would be recorded as current for a kit that did not grade them.
+- **The sandbox applies on the workers exactly as locally.** :class:`WarmWorker`, a
+  worker plugin, starts the forkserver (and the reference process) when a worker
+  starts, so the TensorFlow import is paid there, once, not by the first student.
+- **The client writes.** Results come back as they finish and the client writes each
+  student's files itself, atomically, with the resume rule of a local run
+  (``batch``). A task is pure: a worker that dies mid-task has its tasks run again
+  elsewhere by the scheduler, and each student's future completes once, so nobody is
+  lost or written twice. A task that keeps killing workers ends as a grader error for
+  that student only (graded again on the next run).
+
+Dask is an optional extra (``pip install tfkit[dask]``): the command line imports this
+module only for ``--scheduler`` and ``--cluster``.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import multiprocessing
+import os
+import warnings
+from dataclasses import dataclass
+
+INSTALL_HINT = "Dask is not installed: pip install 'tfkit[dask]' (on the client and every worker)"
+try:
+    import distributed
+except ImportError as exc:
+    raise ImportError(INSTALL_HINT) from exc
+
+PLUGIN_NAME = "tfkit-warm-sandbox"
+SUBMIT_AHEAD = 4  # tasks queued per worker thread: enough to keep them busy, bounded memory
+
+
+class ClusterError(Exception):
+    """The cluster cannot be used (the message says why, in one line)."""
+
+
+class KitMismatch(RuntimeError):
+    """A worker's kit is not the client's: its grades would not be the client's kit's."""
+
+
+# --- On a worker ---
+
+def _allow_children() -> None:
+    """Dask starts its workers as daemonic processes by default, and a daemonic process
+    may not start children; the sandbox and the reference are children. The worker
+    stays tied to its nanny either way. (``distributed.worker.daemon: false`` in
+    Dask's config does the same from outside.)"""
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process.daemon = False
+
+
+class WarmWorker(distributed.WorkerPlugin):
+    """A Dask worker plugin: when a worker starts (or joins later), start the sandbox's
+    forkserver, which imports TensorFlow once for every sandbox of this worker, and the
+    reference process for ``reference_cells``, a forkserver child."""
+
+    name = PLUGIN_NAME
+
+    def __init__(self, reference_cells=None):
+        self.reference_cells = [tuple(cell) for cell in reference_cells or ()]
+
+    def setup(self, worker=None) -> None:
+        from . import sandbox
+        _allow_children()
+        sandbox.start_forkserver()
+        if self.reference_cells:
+            from .batch import warm_reference
+            warm_reference(self.reference_cells)
+
+    def teardown(self, worker=None) -> None:
+        pass
+
+
+def dask_setup(worker) -> None:
+    """``dask worker ... --preload autograder.cluster``: warm a worker as it starts,
+    before any client connects (a client's :class:`WarmWorker` then finds it warm)."""
+    WarmWorker().setup(worker)
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs to grade one student, as data."""
+
+    student_id: str
+    submitted_as: str
+    cells: tuple  # (label, source) pairs: the notebook's runnable cells
+    seed: int
+    limits: object  # sandbox.Limits
+    reference_cells: tuple
+    kit: str
+
+
+_kit_checked = None
+
+
+def grade_task(task: Task):
+    """Grade one student on a worker; returns the :class:`grade.Result`."""
+    global _kit_checked
+    from . import reference, report
+    from .grade import grade_cells
+    if _kit_checked != task.kit:
+        own = report.kit_fingerprint()
+        if own != task.kit:
+            raise KitMismatch(f"this worker's kit is {own}, the client's {task.kit}: install the "
+                              "same tfkit on the client and every worker")
+        _kit_checked = task.kit
+    _allow_children()
+    result = grade_cells(list(task.cells), task.student_id, task.seed, task.limits,
+                         reference.shared(task.reference_cells))
+    result.submitted_as = task.submitted_as
+    return result
+
+
+# --- On the client ---
+
+class Cluster:
+    """A connection to a Dask cluster (``--scheduler ADDRESS``) or a local one started
+    here (``--cluster local:N``), with :class:`WarmWorker` registered on every worker."""
+
+    def __init__(self, scheduler: str | None = None, local: int | None = None,
+                 reference_cells=None, timeout: float = 30.0):
+        self.local_cluster = None
+        self.reference_cells = tuple(tuple(c) for c in reference_cells or ())
+        try:
+            if scheduler:
+                self.client = distributed.Client(scheduler, timeout=timeout)
+            else:
+                import dask
+                with dask.config.set({"distributed.worker.daemon": False}), \
+                        warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "port 8787 is in use"
+                    self.local_cluster = distributed.LocalCluster(
+                        n_workers=local or 1, threads_per_worker=1, processes=True,
+                        dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = distributed.Client(self.local_cluster)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+            raise ClusterError(f"cannot reach {where}: {exc}") from None
+        self.client.register_plugin(WarmWorker(self.reference_cells), name=PLUGIN_NAME)
+
+    @property
+    def threads(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def missing_isolation(self) -> list:
+        """One line per worker that cannot isolate submissions."""
+        from .sandbox import missing_isolation
+        found = self.client.run(missing_isolation)
+        return [f"{worker}: {why}" for worker, why in sorted(found.items()) if why]
+
+    def grade(self, items):
+        """Yield ``(key, outcome)`` for each ``(key, task)`` of ``items`` as it finishes:
+        a :class:`Task` is graded on a worker (its outcome is the ``Result``, or the
+        exception that ended it: a ``KilledWorker``, a :class:`KitMismatch`); anything
+        else is already the outcome. At most ``SUBMIT_AHEAD`` tasks per worker thread
+        are queued at a time, so a large class is read as it is graded."""
+        pending, ready = iter(items), collections.deque()
+        keys, running = {}, distributed.as_completed()
+
+        def submit_more() -> None:
+            while running.count() < SUBMIT_AHEAD * self.threads:
+                item = next(pending, None)
+                if item is None:
+                    return
+                key, task = item
+                if not isinstance(task, Task):
+                    ready.append((key, task))
+                    continue
+                future = self.client.submit(grade_task, task, pure=False,
+                                            key=f"tfgrade-{task.student_id}-{os.urandom(4).hex()}")
+                keys[future.key] = key
+                running.add(future)
+
+        submit_more()
+        while True:
+            while ready:
+                yield ready.popleft()
+            if running.is_empty():
+                return
+            future = next(running)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, a worker's error: this student's
+                outcome = exc
+            future.release()
+            yield keys.pop(future.key), outcome
+            submit_more()
+
+    def grade_class(self, todo: list, seed: int, limits, reference_cells=None):
+        """``batch``'s grading on the cluster: yield ``(submission, key, result)`` for
+        each ``(submission, key)`` of ``todo``, ``result`` as plain data. The notebooks
+        are read here; what cannot be read never leaves the client. The reference is
+        the cluster's (the course's, read when it connected) unless given."""
+        from .batch import grader_error
+        reference_cells = reference_cells or self.reference_cells
+        if not reference_cells:
+            from .reference import read_reference
+            reference_cells = read_reference()  # raises: there is nothing to grade against
+        items = ((pair, self.task(pair[0], seed, limits, reference_cells)) for pair in todo)
+        for (submission, key), outcome in self.grade(items):
+            if isinstance(outcome, BaseException):
+                outcome = grader_error(submission, seed, "grading on the cluster", outcome)
+            elif not isinstance(outcome, dict):
+                outcome = outcome.to_dict()
+            yield submission, key, outcome
+
+    @staticmethod
+    def task(submission, seed: int, limits, reference_cells):
+        """The :class:`Task` that grades ``submission``, or its result (plain data)
+        when there is nothing to send: no notebook, or one that cannot be read."""
+        from . import report
+        from .grade import Result, Ungradable, code_cells
+        from .batch import grader_error
+        reason = submission.reason
+        if submission.notebook is not None:
+            try:
+                cells = code_cells(submission.notebook)
+                return Task(submission.student_id, submission.submitted_as, tuple(cells), seed,
+                            limits, tuple(tuple(c) for c in reference_cells),
+                            report.kit_fingerprint())
+            except Ungradable as exc:
+                reason = str(exc)
+            except Exception as exc:  # noqa: BLE001 - as a local run: this student's row
+                return grader_error(submission, seed, "reading", exc)
+        return Result(student_id=submission.student_id, submitted_as=submission.submitted_as,
+                      status="ungradable", reason=reason, seed=seed).to_dict()
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self.local_cluster is not None:
+            self.local_cluster.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()

@@ -1,0 +1,183 @@
+"""Grading on a Dask cluster: the same results as a local run, byte for byte apart from
+timings, from workers that know nothing of the course; a worker killed mid-task costs
+no student and leaves no process behind."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import BIN, ROOT, SUBMITTED, run
+
+TIMINGS = ("seconds", "graded_at")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dask_installed():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        why = "Dask is not installed (pip install -e '.[dask]')"
+        if os.environ.get("CI"):
+            pytest.fail(f"the cluster tests must run in CI, but {why}")
+        pytest.skip(why)
+
+
+def make_class(folder, students):
+    """``students``: (name, sample student or None for a folder with no notebook)."""
+    for name, sample in students:
+        if sample is None:
+            (folder / name).mkdir(parents=True)
+        else:
+            shutil.copytree(SUBMITTED / sample, folder / name)
+    return folder
+
+
+def results(out) -> dict:
+    found = {}
+    for path in sorted(out.glob("*/result.json")):
+        result = json.loads(path.read_text())
+        for key in TIMINGS:
+            result.pop(key)
+        found[path.parent.name] = result
+    return found
+
+
+def wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started in an
+    empty folder, with no course in reach (no TFKIT_COURSE, no course above it)."""
+    empty = tmp_path_factory.mktemp("workers")
+    address_file = empty / "scheduler.json"
+    env = {k: v for k, v in os.environ.items() if k != "TFKIT_COURSE"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    started = []
+    try:
+        started.append(subprocess.Popen(
+            [BIN / "dask", "scheduler", "--scheduler-file", address_file, "--port", "0",
+             "--no-dashboard"], cwd=empty, env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL))
+        wait_for(address_file.is_file, 60, "the scheduler's address")
+        started.append(subprocess.Popen(
+            [BIN / "dask", "worker", "--scheduler-file", address_file, "--nworkers", "2",
+             "--nthreads", "1", "--no-dashboard"], cwd=empty, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        address = json.loads(address_file.read_text())["address"]
+        from distributed import Client
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.mark.slow
+def test_a_class_graded_on_the_cluster_is_the_local_result(scheduler, tmp_path):
+    from autograder.batch import run_round
+    from autograder.sandbox import Limits
+    folder = make_class(tmp_path / "submitted", [("full", "full_marks"), ("stub", "untouched"),
+                                                 ("mistake", "column_predict"), ("nothing", None)])
+    done = run(BIN / "tfgrade", "grade", folder, "--out", tmp_path / "dask", "--scheduler",
+               scheduler, "--quiet", "--time-scale", "3", check=False)
+    assert done.returncode == 3, done.stderr  # "nothing" is ungradable
+    run_round([folder], tmp_path / "local", seed=20211, jobs=2, progress=False,
+              limits=Limits(time_scale=3))
+    on_cluster, local = results(tmp_path / "dask"), results(tmp_path / "local")
+    assert set(on_cluster) == {"full", "stub", "mistake", "nothing"}
+    assert on_cluster == local
+    assert on_cluster["full"]["score"] == 100 and on_cluster["mistake"]["status"] == "graded"
+    predict = on_cluster["mistake"]["exercises"]["predict"]
+    assert predict["score"] < predict["max_score"]
+    for student in on_cluster:  # what students read is the same too
+        assert (tmp_path / "dask" / student / "feedback.md").read_bytes() == \
+            (tmp_path / "local" / student / "feedback.md").read_bytes()
+
+
+def test_the_cluster_options_are_checked_before_anything_starts(tmp_path):
+    folder = make_class(tmp_path / "submitted", [("full", "full_marks")])
+    for options, message in [(["--cluster", "remote:2"], "expected local:N"),
+                             (["--cluster", "local:2", "--jobs", "2"], "--jobs is for grading"),
+                             (["--cluster", "local:2", "--scheduler", "tcp://x:1"], "not allowed")]:
+        done = run(BIN / "tfgrade", "grade", folder, "--out", tmp_path / "out", *options,
+                   check=False, timeout=60)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_task_costs_no_student(tmp_path, monkeypatch):
+    """A local cluster of two workers; one is killed with SIGKILL while it grades. Every
+    student still gets exactly one result, written once, and the killed worker's
+    forkserver and reference process end with it."""
+    import psutil
+    from autograder import batch
+    from autograder.batch import run_round
+    from autograder.cluster import Cluster
+    from autograder.reference import read_reference
+    from autograder.sandbox import Limits
+    students = [(f"s{i}", "full_marks" if i % 2 else "untouched") for i in range(6)]
+    folder = make_class(tmp_path / "submitted", students)
+    writes = Counter()
+    record = batch.record
+    monkeypatch.setattr(batch, "record", lambda out, submission, *rest: (
+        writes.update([submission.student_id]), record(out, submission, *rest))[1])
+    with Cluster(local=2, reference_cells=read_reference(ROOT)) as cluster:
+        client = cluster.client
+        pids = client.run(os.getpid)
+        killed = {}
+
+        def kill_one_mid_task() -> None:
+            busy = wait_for(lambda: [w for w, tasks in client.processing().items() if tasks],
+                            300, "a worker grading")
+            time.sleep(0.5)  # inside the grading: the sandbox and the reference are up
+            pid = pids[busy[0]]
+            killed["children"] = [p.pid for p in psutil.Process(pid).children(recursive=True)]
+            os.kill(pid, signal.SIGKILL)
+            killed["pid"] = pid
+
+        killer = threading.Thread(target=kill_one_mid_task, daemon=True)
+        killer.start()
+        run_round([folder], tmp_path / "out", seed=20211, progress=False,
+                  limits=Limits(time_scale=3), cluster=cluster)
+        killer.join(10)
+    assert killed.get("pid"), "no worker was killed"
+    assert writes == Counter(name for name, _ in students)  # each student written once
+    graded = results(tmp_path / "out")
+    assert set(graded) == {name for name, _ in students}
+    for name, sample in students:
+        assert graded[name]["status"] == "graded", graded[name]["reason"]
+        assert graded[name]["score"] == (100 if sample == "full_marks" else 0)
+    # The killed worker's forkserver and reference process do not outlive it.
+    assert killed["children"]
+    wait_for(lambda: not any(alive(pid) for pid in killed["children"]), 30,
+             "the killed worker's processes to end")
