@@ -120,6 +120,7 @@ def hunt(secret: str, paths: list) -> str:
 def test_planted_answers_are_out_of_reach(tmp_path, planted, full_marks, monkeypatch, where):
     secret, paths, course = planted
     monkeypatch.chdir(course if where == "course root" else tmp_path)
+    monkeypatch.setenv("TFKIT_COURSE", str(ROOT))  # the grader's reference: the real course
     result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"))
     assert_clean_run(result)
     assert result.score == 100, result.exercises["predict"].feedback
