@@ -524,12 +524,12 @@ def test_html_templates_would_be_autoescaped():
 
 # --- 7. Fuzzing the grader's side of the channel ---
 
-from datetime import timedelta  # noqa: E402
 
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 from hypothesis.extra.numpy import array_shapes, arrays  # noqa: E402
 
-FUZZ = settings(max_examples=60, deadline=timedelta(seconds=5), database=None,
+# No deadline: a first example also warms caches (the reference), and the machines are noisy.
+FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 NAMES = sorted(EXERCISES)
 FIELDS = sorted({
