@@ -53,7 +53,7 @@ def test_endless_loop_inside_an_exercise_costs_that_exercise(tmp_path, full_mark
     result = grade(tmp_path, with_cell(full_marks, looping, replace="predict"))
     assert scores(result) == full_except("predict")
     assert result.exercises["predict"].status == "timeout"
-    assert "no answer within" in result.exercises["predict"].feedback
+    assert "did not finish within" in result.exercises["predict"].feedback
 
 
 def test_os_exit_at_top_level_is_recorded(tmp_path, full_marks):
