@@ -217,6 +217,108 @@ def test_a_forged_cell_reply_skips_the_cell(in_process):
     json.dumps(result.to_dict())
 
 
+# --- Facts the probe reports earn points only with a value behind them (issue 13, item 4) ---
+
+# What a probe counts or flags about the student's objects, by exercise. The grader
+# cannot see those objects: each fact's check passes only when a value the grader
+# computes itself, from inputs and weights it chose, shows the fact too.
+FACTS = {"my_dense": ("before", "trainable"), "my_model": ("is_mydense", "trainable"),
+         "train_with_optimizer": ("iterations",), "train_minibatch": ("iterations",)}
+
+# A submission wrong in exactly those facts; every other exercise is the reference's.
+WRONG_FACTS = {
+    # weights made in __init__, for two input features, and not trainable: right values
+    # on a case with two features (before = 2, trainable = 0)
+    "my_dense": (
+        "class MyDense(tf.keras.layers.Layer):\n"
+        "    def __init__(self, num_outputs, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.W = self.add_weight(name='W', shape=(2, num_outputs), trainable=False)\n"
+        "        self.b = self.add_weight(name='b', shape=(num_outputs,), initializer='zeros',\n"
+        "                                 trainable=False)\n"
+        "\n"
+        "    def call(self, inputs):\n"
+        "        return tf.matmul(inputs, self.W) + self.b\n"),
+    # Keras' Dense and one more trainable variable (is_mydense False, trainable = 3)
+    "my_model": (
+        "class MyModel(tf.keras.Model):\n"
+        "    def __init__(self, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.dense = tf.keras.layers.Dense(1)\n"
+        "        self.scale = self.add_weight(name='scale', shape=(), initializer='ones')\n"
+        "\n"
+        "    def call(self, inputs):\n"
+        "        return self.dense(inputs) * self.scale\n"),
+    # updates by hand: the optimizer passed in counts 0 steps
+    "train_with_optimizer": "train_with_optimizer/manual_update",
+    # one update per epoch: `epochs` steps instead of epochs * ceil(n / batch_size)
+    "train_minibatch": "train_minibatch/full_batch",
+}
+
+
+def _true_fact(name: str, key: str, case: dict):
+    """The value of the fact ``key`` (``<fact>@<argument>`` for a variant) that the
+    right answer has on ``case``."""
+    from autograder.exercises.variants import variant
+    fact, _, arg = key.partition("@")
+    one = variant(case, arg)
+    if fact == "iterations":
+        n = one["inputs"].shape[0]
+        return one["steps"] if name == "train_with_optimizer" else one["epochs"] * -(-n // one["batch_size"])
+    return {"before": 0, "trainable": 2, "is_mydense": True}[fact]
+
+
+def test_forged_facts_earn_no_points_without_the_values(in_process, tmp_path):
+    """A submission wrong in every fact a probe reports (weights made in __init__ and
+    not trainable, a model without MyDense and with an extra variable, an optimizer not
+    used, one update per epoch) forges each fact to its right value. The forgery
+    changes the reply, yet each exercise scores what the honest reply scores: the
+    facts' points need values that the wrong code does not produce."""
+    from autograder import corpus
+    notebook = nbformat.read(str(FULL_MARKS), as_version=4)
+    for name, source in WRONG_FACTS.items():
+        if "/" in source:
+            source = corpus.snippet("mutant", source).source
+        notebook = with_cell(notebook, source, replace=name)
+    path = write_student(tmp_path, "forger", notebook)
+    honest, forged = {}, set()
+
+    def forge(message, reply):
+        name = message.get("name")
+        if message.get("op") != "exercise" or name not in FACTS:
+            return reply
+        honest[name] = (message["cases"], wire.loads(wire.dumps(reply["outcomes"])))
+        outcomes = []
+        for case, outcome in zip(message["cases"], reply["outcomes"]):
+            if "ok" in outcome:
+                ok = dict(outcome["ok"])
+                for key in ok:
+                    if key.partition("@")[0] in FACTS[name]:
+                        true = _true_fact(name, key, case)
+                        if ok[key] != true:
+                            forged.add((name, key.partition("@")[0]))
+                        ok[key] = true
+                outcome = {"ok": ok}
+            outcomes.append(outcome)
+        return {**reply, "outcomes": outcomes}
+    in_process(forge)
+    result = grade_as("forger", path)
+    # Every fact was wrong in the honest reply, and sent right instead.
+    assert forged == {(name, fact) for name, facts in FACTS.items() for fact in facts}
+    lost = 0.0
+    for name in FACTS:
+        cases, outcomes = honest[name]
+        truthful = grade.judge_reply(name, cases, {"outcomes": outcomes}, expected(name))
+        assert truthful.score < EXERCISES[name].points, name
+        assert result.exercises[name].score == truthful.score, (
+            f"{name}: the forged facts earned {result.exercises[name].score - truthful.score:g} points\n"
+            f"{result.exercises[name].feedback}")
+        lost += EXERCISES[name].points - truthful.score
+    # The rest of the notebook is the reference's: the known score.
+    assert all(e.score == e.max_score for n, e in result.exercises.items() if n not in FACTS)
+    assert result.score == pytest.approx(TOTAL_POINTS - lost, abs=0.011)
+
+
 # --- 3. Fault containment ---
 
 class Injected(RuntimeError):

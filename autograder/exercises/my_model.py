@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import equals, shape_is
+from ..compare import Check, shape_is
 from ..replies import flag
 from ..lazy import tf
 from .exercise import Exercise
 from .variants import expecting, fields, judging, probing, vary
 from .inputs import changed, layer_case
-from .layers import LAYER_FIELDS, affine, shape_of, with_weights
+from .layers import LAYER_FIELDS, affine, alternative_weights, follows, shape_of, through_trainable, \
+    trainable, with_weights
 
 HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
 HINT_FLAT = "Return the layer's output (n, 1) as it is: do not reshape or squeeze it."
@@ -21,7 +22,7 @@ def cases(rng):
     drawn = [layer_case(rng, n, 2, 1, f"inputs of shape ({n}, 2)")
              for n in (int(rng.integers(4, 10)), int(rng.integers(15, 30)))]
     drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "inputs"))
-    return drawn
+    return [alternative_weights(rng, case) for case in drawn]
 
 
 def probe_one(namespace, case):
@@ -34,7 +35,8 @@ def probe_one(namespace, case):
             "out": with_weights(dense, case, lambda: model(X)) if is_mydense else None,
             "W_shape": shape_of(getattr(dense, "W", None)),
             "b_shape": shape_of(getattr(dense, "b", None)),
-            "trainable": len(model.trainable_variables)}
+            "trainable": len(model.trainable_variables),
+            "out_alt": through_trainable(model, case, lambda: model(X))}
 
 
 def expect_one(reference, case):
@@ -42,11 +44,24 @@ def expect_one(reference, case):
     return case["inputs"] @ case["W_set"] + case["b_set"]
 
 
+def holds_mydense(label, case, answer) -> Check:
+    """model.dense is a MyDense. The flag the probe reports earns its point only with the
+    value behind it: with the grader's weights set through model.dense.W and .b, the
+    model's output follows them (``layers.follows``: inputs @ W + b, or a mistake that
+    the output's own check names)."""
+    if not answer["is_mydense"]:
+        return Check(label, False, "model.dense is missing or not a MyDense", HINT_DENSE_ATTR)
+    if follows(answer["out"], case["inputs"], case["W_set"], case["b_set"]):
+        return Check(label, True)
+    return Check(label, False, "with the grader's weights set through model.dense.W and model.dense.b, "
+                 "the model's output did not follow them")
+
+
 def judge_one(case, answer, want):
     n, where = case["inputs"].shape[0], case["label"]
     return [
-        equals(f"model.dense is a MyDense ({where})", answer["is_mydense"], True, HINT_DENSE_ATTR),
-        equals(f"two trainable variables ({where})", answer["trainable"], 2),
+        holds_mydense(f"model.dense is a MyDense ({where})", case, answer),
+        trainable(f"two trainable variables ({where})", case, answer),
         shape_is(f"shape of the model's output ({where})", answer["first"], (n, 1),
                  HINT_FLAT if np.size(answer["first"]) == n else ""),
     ] + affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS,

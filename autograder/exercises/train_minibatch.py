@@ -45,21 +45,39 @@ def cases(rng):
     """A: rate 0 and equal batches, so each epoch's mean batch loss is the full-batch loss
     whatever the order (an exact check). B: real training with a smaller last batch, run
     again and with another seed. C: tiny, so that the batches used can be read back from
-    the results (``batch_order``), over several seeds. D: small, called again with another
-    batch size, number of epochs, inputs and targets (``variants``)."""
+    the results (``batch_order``), over several seeds. D: one example repeated, so that
+    every batch has the same gradient and the trained weights depend on the number of
+    updates only, not on the order (an exact check, with momentum: only the optimizer
+    passed in reproduces them); called again with another batch size, number of epochs,
+    inputs and targets (``variants``)."""
     seed = lambda: int(rng.integers(0, 2 ** 16))  # noqa: E731
     bs_a, bs_b = (int(rng.choice(BATCH_SIZES)) for _ in range(2))
     n_a = int(rng.choice([bs_a * k for k in (3, 4) if unlike_default(bs_a * k, bs_a)]))
     n_b = int(rng.choice([n for n in range(200, 260) if n % bs_b and unlike_default(n, bs_b)]))
     d = blob_case(rng, int(rng.choice([n for n in range(18, 27) if n % 8])), 2, w_scale=0.5, rate=0.5,
-                  batch_size=8, epochs=2, seed=seed())
+                  batch_size=8, epochs=2, seed=seed(), momentum=0.5)
     d = vary(rng, d, {"batch_size": 5, "epochs": 3, **changed(rng, d, "inputs", "targets")})
     return [blob_case(rng, n_a, int(rng.integers(2, 4)), w_scale=0.7, rate=0.0,
                       batch_size=bs_a, epochs=2, seed=seed()),
             blob_case(rng, n_b, 2, w_scale=0.5, rate=0.3, batch_size=bs_b, epochs=2, seed=seed(),
                       reruns=True),
             blob_case(rng, 6, 3, w_scale=0.7, rate=1.0, batch_size=2, epochs=2, seed=seed(), runs=RUNS),
-            d]
+            one_example(d)]
+
+
+def one_example(case: dict) -> dict:
+    """Case D with its first example (inputs and target) repeated in every row, in the
+    base call and in each variant (whose first target is always flipped, see
+    ``inputs.changed``)."""
+    def repeated(values: dict) -> dict:
+        found = dict(values)
+        for key in ("inputs", "targets"):
+            if key in found:
+                found[key] = np.repeat(found[key][:1], len(found[key]), axis=0)
+        return found
+    n = case["inputs"].shape[0]
+    return {**repeated(case), "variants": repeated(case["variants"]),
+            "label": f"inputs of shape ({n}, 2), one example repeated"}
 
 
 # Batch sizes of cases A and B. Keras's default batch size is 32, and a pipeline that
@@ -98,8 +116,12 @@ def expect_one(reference, case):
     return {"losses": losses, "W": W, "b": b}
 
 
-def steps(case, answer) -> list:
-    """One loss per epoch, and as many optimizer steps as model.fit makes."""
+def steps(case, answer, shown) -> list:
+    """One loss per epoch, and as many optimizer steps as model.fit makes. The count is
+    the probe's report: it earns its point only where the run's values show it
+    (``shown``: True or False). Where nothing in a case's values depends on the number of
+    updates (``shown`` None: no learning rate, or an order of batches the grader does
+    not know), the count weighs nothing and only explains."""
     n, where = case["inputs"].shape[0], case["label"]
     bs, epochs = case["batch_size"], case["epochs"]
     iterations = answer["iterations"]
@@ -108,17 +130,33 @@ def steps(case, answer) -> list:
                  epochs * (n // bs): HINT_DROPPED_BATCH}.get(iterations, HINT_OPTIMIZER_STEPS)
     if step_hint == HINT_OPTIMIZER_STEPS and iterations % expected and not iterations % epochs:
         step_hint = HINT_BATCH_COUNT  # a whole number of updates per epoch, but not one per batch
+    label = f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})"
+    weight = 0.0 if shown is None else 1.0
+    if iterations != expected:
+        counted = Check(label, False, f"expected {expected!r}, got {iterations!r}", step_hint, weight)
+    elif shown is False:
+        counted = Check(label, False, f"the optimizer counted {expected} updates, but the trained weights "
+                        f"are not those of {expected} updates by it", "", weight)
+    else:
+        counted = Check(label, True, weight=weight)
     return [equals(f"one loss per epoch (epochs={epochs}, {where})", len(answer["losses"]), epochs,
-                   HINT_EPOCHS),
-            equals(f"optimizer steps, as model.fit makes them (batch_size={bs}, {where})", iterations,
-                   epochs * -(-n // bs), step_hint)]
+                   HINT_EPOCHS), counted]
 
 
-def order(case, answer) -> list:
-    """Case C: the batches of each run, read back from its values, are reshuffled every
-    epoch (``batch_order``); a run that matches no sequence of batches is judged by
-    the other cases."""
-    runs = replay(case)
+def made_by_steps(runs: dict, W, b, rtol=1e-4, atol=1e-5) -> bool:
+    """Case C: the trained weights are those of some sequence of batches replayed by
+    ``batch_order`` (two epochs of ceil(n / batch_size) updates at the case's rate)."""
+    got = np.concatenate([np.asarray(W, np.float64).reshape(-1), np.asarray(b, np.float64).reshape(-1)])
+    want = np.concatenate([runs["W"], runs["b"][:, None]], axis=1)
+    if got.size != want.shape[1] or not np.isfinite(got).all():
+        return False
+    return bool((np.abs(want - got) <= atol + rtol * np.abs(want)).all(1).any())
+
+
+def order(case, answer, runs) -> list:
+    """Case C: the batches of each run, read back from its values (``runs``, from
+    ``batch_order.replay``), are reshuffled every epoch; a run that matches no sequence
+    of batches is judged by the other cases."""
     kept = [kept_order(runs, answer["losses"], answer["W"], answer["b"])]
     kept += [kept_order(runs, answer[f"losses_{i}"], answer[f"W_{i}"], answer[f"b_{i}"])
              for i in range(1, case["runs"])]
@@ -131,8 +169,15 @@ def order(case, answer) -> list:
 
 
 def judge_one(case, answer, want):
-    observations = steps(case, answer)
     where, epochs = case["label"], case["epochs"]
+    if "runs" in case:
+        runs = replay(case)
+        return steps(case, answer, made_by_steps(runs, answer["W"], answer["b"])) + order(case, answer, runs)
+    if case.get("momentum"):  # case D: the weights depend on the number of updates only
+        trained = close(answer["W"], want["W"], rtol=1e-4, atol=1e-5) and \
+            close(answer["b"], want["b"], rtol=1e-4, atol=1e-5)
+        return steps(case, answer, trained)
+    observations = steps(case, answer, None)  # A (rate 0), B (the order is the student's)
     initial = bands.loss_band(bands.logits(case["W"], case["b"], case["inputs"]), case["targets"])
     if case["rate"] == 0:
         # Equal batches and no update: every epoch's mean is the full-batch loss, in its band.
@@ -141,10 +186,6 @@ def judge_one(case, answer, want):
         return observations + [between(label, answer["losses"], [initial[0]] * epochs, [initial[1]] * epochs,
                                        rtol=1e-4, atol=1e-5, weight=2, otherwise=HINT_NOT_MINIBATCH,
                                        mistakes=[Mistake(HINT_EPOCH_MEAN, [initial[1] * per_epoch] * epochs)])]
-    if "runs" in case:
-        return observations + order(case, answer)
-    if "again" not in answer:  # case D: its order-dependent values only have to change (variants)
-        return observations
     want_final = mean_cross_entropy(want["W"], want["b"], case["inputs"], case["targets"])
     got_final = mean_cross_entropy(answer["W"], answer["b"], case["inputs"], case["targets"])
     margin = max(0.02, 0.05 * want_final)
