@@ -58,11 +58,29 @@ def _warm_up() -> None:
         pass  # the grading says why, per student
 
 
+def _quiet_library_warnings() -> None:
+    """Keep library warnings the instructor can do nothing about off the console, and
+    only those: any other warning still shows."""
+    import warnings
+    from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
+    # nbgrader's and nbconvert's own reads of a notebook with cells lacking an id (an
+    # older tool wrote it) or sharing one; the grader's own reads give such cells an id
+    # instead (grade.parse_notebook).
+    for category in (MissingIDFieldWarning, DuplicateCellId):
+        warnings.filterwarnings("ignore", category=category)
+    # nbgrader's gradebook code, on every autograde of a new submission (SQLAlchemy's
+    # autoflush: "Object of type <SubmittedAssignment> not in session, add operation ...").
+    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session",
+                            module=r"nbgrader\.")
+
+
 def _log_to_console() -> None:
     """Grader errors go to stderr with their traceback, for the instructor, with any
-    student text in them shown as escapes (``escape.TerminalFormatter``)."""
+    student text in them shown as escapes (``escape.TerminalFormatter``); library
+    warnings that are noise stay off it (:func:`_quiet_library_warnings`)."""
     import logging
     from .escape import TerminalFormatter
+    _quiet_library_warnings()
     handler = logging.StreamHandler()
     handler.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("autograder")
@@ -317,6 +335,7 @@ def _autograde(args) -> int:
     if not os.path.isdir("submitted"):
         raise UsageError("there is no submitted/ folder here: collect the submissions first")
     cluster = _cluster_module(args)
+    _quiet_library_warnings()
     if cluster is None:
         _warn_if_not_isolated()
         _warm_up()
