@@ -45,8 +45,21 @@ def seeds() -> tuple:
 
 
 def hints_given(result) -> set:
-    """The hints a graded exercise's feedback gives (those of its failed observations)."""
-    return {check.hint for check in result.checks if not check.passed and check.hint}
+    """The hints a graded exercise's feedback gives (those of its failed observations):
+    of a ``judge.ExerciseResult``, or of its ``to_dict()`` (an exercise of result.json)."""
+    checks = result["checks"] if isinstance(result, dict) else [vars(c) for c in result.checks]
+    return {check["hint"] for check in checks if not check["passed"] and check["hint"]}
+
+
+def wrong_hints(snippet, given: set) -> tuple:
+    """``(missing, others)``: the hints ``snippet`` names that are not in ``given`` (the
+    hint texts a feedback gives), and those given that it does not name, by constant name
+    (a hint that is no ``HINT_*`` constant by its text). A mutant must leave both empty."""
+    from .exercises import HINTS
+    name_of = {text: name for name, text in HINTS.items()}
+    missing = [name for name, text in zip(snippet.hint_constants, snippet.hint_texts) if text not in given]
+    others = sorted(name_of.get(text, text) for text in given - set(snippet.hint_texts))
+    return missing, others
 
 
 def corpus_dir(root: Path | None = None) -> Path:

@@ -10,10 +10,20 @@ detail); the command exits non-zero when any row failed. The areas:
   and the release gives nothing away (no markers, no solution or hidden-test line, a
   stub in every solution cell, no outputs);
 - ``tfgrade``: graded in the sandbox, the solution earns every point, the untouched
-  release none, every mutant of ``tests/mutants`` loses points on its exercise only
-  and shows its hint, every alternative of ``tests/alternatives`` keeps full marks;
+  release none, every mutant of ``tests/mutants`` loses points on its exercise only and
+  its feedback gives every hint its ``# hint:`` header names and no other hint, every
+  alternative of ``tests/alternatives`` keeps full marks (the rule of
+  ``tests/test_corpus_kernel.py``, here in the real sandbox). The whole set is graded at
+  the kit's seed and at ``corpus.SECOND_SEED`` (``corpus.seeds()``); with ``--quick`` at
+  the kit's seed only, which halves the longest part of the run;
 - ``nbgrader``: the real ``nbgrader autograde`` gives the solution every point and the
   release none on every test cell (not with ``--quick``).
+
+After the rows, a table counts the corpus per exercise: its mutants, the false passes
+(a mutant at full marks), the wrong hints (a mutant whose feedback lacks a hint its
+header names or gives another), its alternatives, and the false fails (correct code
+losing points: an alternative, an exercise a snippet did not change, or an ungradable
+notebook). All three counts must be 0; a row counts once however many seeds it fails at.
 """
 from __future__ import annotations
 
@@ -31,12 +41,18 @@ from .course import cell_role, grade_id, is_solution, notebook_in, notebook_path
 from .exercises import EXERCISES, TOTAL_POINTS
 
 
+FALSE_PASS, WRONG_HINTS, FALSE_FAIL = "false pass", "wrong hints", "false fail"
+
+
 @dataclass
 class Row:
     area: str
     subject: str
     ok: bool
     detail: str = ""
+    kind: str = ""  # of a graded notebook: solution, release, mutant or alternative
+    exercise: str = ""  # of a corpus snippet: the exercise it answers
+    faults: frozenset = frozenset()  # FALSE_PASS, WRONG_HINTS, FALSE_FAIL
 
 
 def _notebook(root: Path, step: str):
@@ -140,50 +156,81 @@ def _students(root: Path, only) -> dict:
     return students
 
 
-def _judge_student(kind, snippet, result) -> Row:
+def _problems(kind, snippet, result) -> list:
+    """What is wrong with one notebook graded at one seed: ``(fault, text)`` pairs."""
+    if result["status"] == "ungradable":
+        return [(FALSE_FAIL, result["reason"])]
     scores = {n: e["score"] for n, e in result["exercises"].items()}
     points = {n: e.points for n, e in EXERCISES.items()}
-    if result["status"] == "ungradable":
-        return Row("tfgrade", f"{kind} {snippet.id}" if snippet else kind, False, result["reason"])
     if kind == "solution":
         short = [n for n in EXERCISES if scores.get(n, 0) < points[n]]
-        return Row("tfgrade", "solution earns every point", not short,
-                   f"loses points on {', '.join(short)}" if short else "")
+        return [(FALSE_FAIL, f"loses points on {', '.join(short)}")] if short else []
     if kind == "release":
         passing = [n for n in EXERCISES if scores.get(n, 0) > 0]
-        return Row("tfgrade", "untouched release earns nothing", not passing,
-                   f"the stub earns points on {', '.join(passing)}: those tests assert nothing"
-                   if passing else "")
-    name, subject = snippet.exercise, f"{kind} {snippet.id}"
-    others = [n for n in EXERCISES if n != name and scores.get(n, 0) < points[n]]
-    feedback = result["exercises"][name]["feedback"]
-    if kind == "alternative":
-        ok = scores[name] == points[name] and not others
-        return Row("tfgrade", subject, ok, "" if ok else
-                   f"{name}: {scores[name]:g}/{points[name]:g} for correct code; {feedback}")
+        return [(FALSE_PASS, f"the stub earns points on {', '.join(passing)}: those tests assert "
+                             "nothing")] if passing else []
+    name, graded = snippet.exercise, result["exercises"][snippet.exercise]
     problems = []
-    if scores[name] >= points[name]:
-        problems.append(f"{name} does not lose points on this mistake ({snippet.description})")
+    if kind == "alternative" and scores[name] < points[name]:
+        problems.append((FALSE_FAIL, f"{name}: {scores[name]:g}/{points[name]:g} for correct code; "
+                                     f"{graded['feedback']}"))
+    if kind == "mutant":
+        if scores[name] >= points[name]:
+            problems.append((FALSE_PASS, f"{name} does not lose points on this mistake "
+                                         f"({snippet.description})"))
+        missing, others = corpus.wrong_hints(snippet, corpus.hints_given(graded))
+        if missing:
+            problems.append((WRONG_HINTS, f"{name}: the feedback lacks its hint {', '.join(missing)}"))
+        if others:
+            problems.append((WRONG_HINTS, f"{name}: the feedback gives another hint "
+                                          f"({', '.join(others)})"))
+    others = [n for n in EXERCISES if n != name and scores.get(n, 0) < points[n]]
     if others:
-        problems.append(f"also loses points on {', '.join(others)}")
-    if snippet.hint_text and snippet.hint_text not in feedback:
-        problems.append(f"{name}: the feedback lacks its hint {snippet.hint_constant}")
-    return Row("tfgrade", subject, not problems, "; ".join(problems))
+        problems.append((FALSE_FAIL, f"also loses points on {', '.join(others)}"))
+    return problems
 
 
-def check_graders(root: Path, only=(), jobs=None) -> list:
-    """Grade the solution, the release and the whole corpus in the sandbox."""
+def _judge_student(kind, snippet, results: dict) -> Row:
+    """One row for one notebook graded at every seed (``results``: {seed: result
+    dict}); the detail names the seeds when there are several."""
+    subject = {"solution": "solution earns every point",
+               "release": "untouched release earns nothing"}.get(kind) or f"{kind} {snippet.id}"
+    faults, seeds_of = set(), {}
+    for seed, result in results.items():
+        for fault, text in _problems(kind, snippet, result):
+            faults.add(fault)
+            seeds_of.setdefault(text, []).append(str(seed))
+    if len(results) > 1:
+        detail = "; ".join(f"at seed{'s' if len(seeds) > 1 else ''} {' and '.join(seeds)}: {text}"
+                           for text, seeds in seeds_of.items())
+    else:
+        detail = "; ".join(seeds_of)
+    return Row("tfgrade", subject, not faults, detail, kind,
+               snippet.exercise if snippet else "", frozenset(faults))
+
+
+def selftest_seeds(quick: bool) -> tuple:
+    """The seeds the sandbox grades at: both of ``corpus.seeds()``, the kit's only when quick."""
+    return corpus.seeds()[:1] if quick else corpus.seeds()
+
+
+def check_graders(root: Path, only=(), jobs=None, seeds=None) -> list:
+    """Grade the solution, the release and the whole corpus in the sandbox, at each of
+    ``seeds`` (by default the kit's seed only)."""
     from .batch import grade_class
-    from . import DEFAULT_SEED
+    seeds = seeds or selftest_seeds(quick=True)
     students = _students(root, only)
+    results = {}
     with tempfile.TemporaryDirectory() as scratch:
-        submitted, out = Path(scratch) / "submitted", Path(scratch) / "out"
+        submitted = Path(scratch) / "submitted"
         for student, (notebook, _, _) in students.items():
             path = notebook_in(submitted / student)
             path.parent.mkdir(parents=True)
             nbformat.write(notebook, str(path))
-        results = {r["student_id"]: r for r in grade_class([submitted], out, seed=DEFAULT_SEED,
-                                                             jobs=jobs, progress=False)}
+        for seed in seeds:
+            for r in grade_class([submitted], Path(scratch) / f"out-{seed}", seed=seed, jobs=jobs,
+                                 progress=False):
+                results.setdefault(r["student_id"], {})[seed] = r
     return [_judge_student(kind, snippet, results[student])
             for student, (_, kind, snippet) in students.items()]
 
@@ -217,18 +264,48 @@ def check_nbgrader(root: Path) -> list:
 def run_selftest(root: Path, quick: bool = False, only=(), jobs=None) -> list:
     rows = check_structure(_notebook(root, "source"))
     rows += check_release(root, fresh=not quick)
-    rows += check_graders(root, only, jobs)
+    rows += check_graders(root, only, jobs, selftest_seeds(quick))
     if not quick:
         rows += check_nbgrader(root)
     return rows
 
 
-def render(rows) -> str:
+def summary(rows, seeds=()) -> str:
+    """The corpus per exercise: how many mutants and alternatives were graded, and how
+    many of them were false passes, wrong hints and false fails (all three must be 0)."""
+    graded = [r for r in rows if r.kind in ("mutant", "alternative")]
+    if not graded:
+        return ""
+    columns = ("mutants", "false passes", "wrong hints", "alternatives", "false fails")
+    counts = {}
+    for r in graded:
+        n = counts.setdefault(r.exercise, [0] * len(columns))
+        n[0 if r.kind == "mutant" else 3] += 1
+        for i, fault in ((1, FALSE_PASS), (2, WRONG_HINTS), (4, FALSE_FAIL)):
+            n[i] += fault in r.faults
+    table = [(name, counts[name]) for name in EXERCISES if name in counts]
+    table.append(("total", [sum(n[i] for _, n in table) for i in range(len(columns))]))
+    width = max(len("exercise"), *(len(name) for name, _ in table))
+    at = f" at seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}" if seeds else ""
+    lines = [f"corpus graded in the sandbox{at}",
+             f"{'exercise':<{width}}  " + "  ".join(columns)]
+    for name, n in table:
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{v:>{len(c)}}" for v, c in zip(n, columns)))
+    lines.append("false pass: a mutant at full marks; wrong hints: a hint its header names is "
+                 "missing, or another is given;\nfalse fail: correct code loses points (an "
+                 "alternative, or an exercise the snippet did not change)")
+    return "\n".join(lines)
+
+
+def render(rows, seeds=()) -> str:
     width = max(len(r.subject) for r in rows)
     lines = [f"{'area':<10} {'subject':<{width}}  result"]
     for r in rows:
         lines.append(f"{r.area:<10} {r.subject:<{width}}  {'ok' if r.ok else 'FAILED'}"
                      + (f"  {r.detail}" if r.detail and not r.ok else ""))
+    table = summary(rows, seeds)
+    if table:
+        lines.append("\n" + table)
     failed = sum(not r.ok for r in rows)
     lines.append(f"\n{len(rows) - failed} passed, {failed} failed")
     return "\n".join(lines)
@@ -236,5 +313,5 @@ def render(rows) -> str:
 
 def main(args) -> int:
     rows = run_selftest(course_root(), quick=args.quick, only=tuple(args.exercise or ()))
-    print(render(rows))
+    print(render(rows, selftest_seeds(args.quick)))
     return 1 if any(not r.ok for r in rows) else 0

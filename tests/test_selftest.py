@@ -1,13 +1,17 @@
 """`tfgrade selftest` passes on main, and fails, naming the exercise, when a hidden test
-is deleted, when a stub is replaced by its solution in the release, or when a mutant
-stops losing points."""
+is deleted, when a stub is replaced by its solution in the release, when a mutant stops
+losing points, or when a mutant's feedback lacks a hint its header names or gives
+another; its table counts the corpus per exercise, with no false pass, wrong hint or
+false fail on main."""
+import re
 import shutil
 
 import nbformat
 import pytest
 
-from autograder import selftest
+from autograder import corpus, selftest
 from autograder.corpus import without_markers
+from autograder.exercises import EXERCISES, HINTS
 from conftest import BIN, ROOT, SOURCE, grade_id, read, run
 
 
@@ -24,6 +28,83 @@ def course_copy(tmp_path):
 
 def notebook_path(root, step):
     return root / step / "tf_from_scratch" / "tf_from_scratch.ipynb"
+
+
+def summary_counts(text):
+    """{exercise or 'total': (mutants, false passes, wrong hints, alternatives, false
+    fails)} read back from the table selftest prints after its rows."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.split() == ["exercise", "mutants", "false", "passes", "wrong", "hints",
+                                     "alternatives", "false", "fails"])
+    counts = {}
+    for line in lines[start + 1:]:
+        found = re.fullmatch(r"(\w+)((?:\s+\d+){5})", line)
+        if not found:
+            break
+        counts[found.group(1)] = tuple(int(n) for n in found.group(2).split())
+    return counts
+
+
+def graded(scores=None, hints=(), status="graded"):
+    """A result dict as the sandbox returns it: full marks everywhere except ``scores``;
+    the ``loss`` exercise's failed checks give ``hints`` (HINT_* names)."""
+    exercises = {}
+    for name, exercise in EXERCISES.items():
+        checks = [{"label": "a check", "passed": name != "loss", "detail": "", "weight": 1.0,
+                   "hint": HINTS.get(h, "") if name == "loss" else ""} for h in hints or ("",)]
+        exercises[name] = {"score": (scores or {}).get(name, exercise.points), "status": "graded",
+                           "max_score": exercise.points, "feedback": f"{name}: feedback",
+                           "checks": checks}
+    return {"status": status, "reason": "it could not be read", "exercises": exercises}
+
+
+SUM = corpus.snippet("mutant", "loss/sum", ROOT)  # its header names HINT_SUM
+ALTERNATIVE = corpus.alternatives(ROOT)[0]
+
+
+def test_a_mutant_judged_by_the_corpus_rule():
+    """Below full marks with exactly its hints: ok. At full marks, without its hint or
+    with another hint: FAILED, counted as a false pass or wrong hints."""
+    judge = selftest._judge_student
+    row = judge("mutant", SUM, {1: graded({"loss": 1}, ["HINT_SUM"])})
+    assert row.ok and not row.faults and row.exercise == "loss"
+    row = judge("mutant", SUM, {1: graded(hints=["HINT_SUM"])})
+    assert not row.ok and row.faults == {selftest.FALSE_PASS}
+    assert "loss does not lose points on this mistake" in row.detail
+    row = judge("mutant", SUM, {1: graded({"loss": 1}, ["HINT_SIGN"])})
+    assert not row.ok and row.faults == {selftest.WRONG_HINTS}
+    assert row.detail == ("loss: the feedback lacks its hint HINT_SUM; "
+                          "loss: the feedback gives another hint (HINT_SIGN)")
+    row = judge("mutant", SUM, {1: graded({"loss": 1, "grad": 0}, ["HINT_SUM"])})
+    assert row.faults == {selftest.FALSE_FAIL} and row.detail == "also loses points on grad"
+
+
+def test_every_seed_is_judged_and_named():
+    """Right at the kit's seed and wrong at the second one is still FAILED, and the
+    detail says at which seed."""
+    row = selftest._judge_student("mutant", SUM, {20211: graded({"loss": 1}, ["HINT_SUM"]),
+                                                  7: graded({"loss": 1}, ["HINT_SUM", "HINT_SIGN"])})
+    assert not row.ok and row.detail == "at seed 7: loss: the feedback gives another hint (HINT_SIGN)"
+    row = selftest._judge_student("alternative", ALTERNATIVE, {20211: graded({ALTERNATIVE.exercise: 0}),
+                                                               7: graded({ALTERNATIVE.exercise: 0})})
+    assert not row.ok and row.faults == {selftest.FALSE_FAIL}
+    assert row.detail.startswith(f"at seeds 20211 and 7: {ALTERNATIVE.exercise}: 0/")
+
+
+def test_the_table_counts_each_fault_once_per_snippet():
+    rows = [selftest._judge_student("mutant", SUM, {1: graded(hints=["HINT_SIGN"]),
+                                                    2: graded(hints=["HINT_SIGN"])}),
+            selftest._judge_student("mutant", SUM, {1: graded({"loss": 1}, ["HINT_SUM"])}),
+            selftest._judge_student("alternative", ALTERNATIVE, {1: graded(status="ungradable")}),
+            selftest._judge_student("solution", None, {1: graded()})]
+    printed = selftest.render(rows, (1, 2))
+    assert "corpus graded in the sandbox at seeds 1 and 2" in printed
+    counts = summary_counts(printed)
+    assert counts["loss"] == (2, 1, 1, 0, 0)
+    assert counts[ALTERNATIVE.exercise][3:] == (1, 1)
+    assert counts["total"] == tuple(map(sum, zip(*(v for k, v in counts.items() if k != "total"))))
+    assert "2 passed, 2 failed" in printed
 
 
 def test_structure_passes_on_main():
@@ -75,21 +156,58 @@ def test_solution_in_the_release_is_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_mutant_that_stops_losing_points_is_named(tmp_path):
+def test_mutants_that_stop_losing_points_or_give_wrong_hints_are_named(tmp_path):
+    """In the sandbox, at both seeds, on a course copy whose loss corpus is cut to three
+    snippets: a mutant made correct is a false pass (and lacks its hint); a mutant whose
+    header names another hint than its mistake's is a wrong hint."""
     root = course_copy(tmp_path)
-    mutant = root / "tests" / "mutants" / "loss" / "sum.py"
+    mutants, alternatives = root / "tests" / "mutants" / "loss", root / "tests" / "alternatives" / "loss"
+    keep = {mutants / "sum.py", mutants / "sign.py", sorted(alternatives.glob("*.py"))[0]}
+    for path in [*mutants.glob("*.py"), *alternatives.glob("*.py")]:
+        if path not in keep:
+            path.unlink()
+    sign = mutants / "sign.py"
+    sign.write_text(sign.read_text().replace("# hint: HINT_SIGN", "# hint: HINT_SUM"))
+    mutant = mutants / "sum.py"
     header = [line for line in mutant.read_text().splitlines() if line.startswith("#")]
     mutant.write_text("\n".join(header) + "\n"
                       "def loss(W, b, inputs, targets):\n"
                       "    p = predict(W, b, inputs)\n"
                       "    return -tf.reduce_mean(targets * tf.math.log(p) + (1 - targets) * tf.math.log(1 - p))\n")
-    rows = failures(selftest.check_graders(root, only=("loss",), jobs=2))
-    assert len(rows) == 1 and rows[0].subject == "mutant loss/sum"
-    assert "loss does not lose points" in rows[0].detail
+    rows = selftest.check_graders(root, only=("loss",), jobs=2, seeds=corpus.seeds())
+    failed = {r.subject: r for r in failures(rows)}
+    assert set(failed) == {"mutant loss/sum", "mutant loss/sign"}, [(r.subject, r.detail) for r in rows]
+    assert failed["mutant loss/sum"].faults == {selftest.FALSE_PASS, selftest.WRONG_HINTS}
+    both = "at seeds {} and {}".format(*corpus.seeds())
+    assert f"{both}: loss does not lose points" in failed["mutant loss/sum"].detail
+    assert failed["mutant loss/sign"].faults == {selftest.WRONG_HINTS}
+    assert failed["mutant loss/sign"].detail == (
+        f"{both}: loss: the feedback lacks its hint HINT_SUM; "
+        f"{both}: loss: the feedback gives another hint (HINT_SIGN)")
+    assert summary_counts(selftest.render(rows, corpus.seeds()))["loss"] == (2, 1, 2, 1, 0)
 
 
 @pytest.mark.slow
 def test_selftest_passes_on_main():
-    done = run(BIN / "tfgrade", "selftest", timeout=1800, check=False)
+    """The real command, as `--quick` (the kit's seed; the second seed's plumbing is the
+    test above, the nbgrader runs the test below): every row ok, and the table counts
+    the whole corpus with no false pass, wrong hint or false fail."""
+    done = run(BIN / "tfgrade", "selftest", "--quick", timeout=1800, check=False)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert " 0 failed" in done.stdout and "nbgrader" in done.stdout
+    assert " 0 failed" in done.stdout
+    assert f"corpus graded in the sandbox at seed {corpus.seeds()[0]}\n" in done.stdout
+    counts = summary_counts(done.stdout)
+    for name in EXERCISES:
+        mutants = sum(s.exercise == name for s in corpus.mutants(ROOT))
+        alternatives = sum(s.exercise == name for s in corpus.alternatives(ROOT))
+        assert counts[name] == (mutants, 0, 0, alternatives, 0), (name, counts[name])
+    assert counts["total"] == (len(corpus.mutants(ROOT)), 0, 0, len(corpus.alternatives(ROOT)), 0)
+
+
+@pytest.mark.slow
+def test_the_full_selftests_nbgrader_rows_pass_on_main():
+    """What `tfgrade selftest` adds to `--quick` besides the second seed: release/ and
+    solutions/ as a fresh generation makes them, and nbgrader's own autograde."""
+    rows = selftest.check_release(ROOT, fresh=True) + selftest.check_nbgrader(ROOT)
+    assert {r.area for r in rows} == {"release", "nbgrader"} and len(rows) == 5
+    assert failures(rows) == []
