@@ -20,7 +20,6 @@ HINT_NAMES = set(HINTS)
 
 
 SEEDS = corpus.seeds()
-NAME_OF = {text: name for name, text in HINTS.items()}
 
 
 def graded(snippet, reference_cells, local_reference, seed):
@@ -36,10 +35,8 @@ def test_mutant_loses_points_with_its_hints_only(snippet, seed, reference_cells,
     score, feedback = result.score, result.feedback
     points = EXERCISES[snippet.exercise].points
     assert score < points, f"{snippet.id} ({snippet.description}) kept full marks:\n{feedback}"
-    given = corpus.hints_given(result)
-    missing = [name for name, text in zip(snippet.hint_constants, snippet.hint_texts) if text not in given]
+    missing, others = corpus.wrong_hints(snippet, corpus.hints_given(result))
     assert not missing, f"{snippet.id} ({snippet.description}): no {missing} in\n{feedback}"
-    others = sorted(NAME_OF.get(text, text) for text in given - set(snippet.hint_texts))
     assert not others, f"{snippet.id} ({snippet.description}): other hints {others} in\n{feedback}"
     defines = EXERCISES[snippet.exercise].defines
     if defines not in corpus.namespace_with(snippet.exercise, snippet.source, reference_cells):
