@@ -7,7 +7,7 @@ mistake, a targeted hint. Nothing here ever prints the reference's code.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -214,6 +214,19 @@ def equals(label: str, got, expected, hint: str = "", weight: float = 1.0) -> Ch
     if type(got) is type(expected) and got == expected:
         return Check(label, True, weight=weight)
     return Check(label, False, f"expected {expected!r}, got {got!r}", hint, weight)
+
+
+def backed(form: Check, *values) -> Check:
+    """A check of an answer's form (a shape, a type, a length, a count) that earns its
+    weight only when the value it describes is right too. ``values`` are the checks of
+    that value (or plain bools the judge worked out from it). When one of them failed,
+    the form check still shows, with its detail and hint, but weighs 0: the wrong value
+    costs its points once, by its own check, and the right form of a wrong value (zeros
+    of the right shape, a constant of the right type) earns nothing. A right value in a
+    wrong form (a tensor where a Python float is asked) still loses the form's points."""
+    if all(plain_bool(v.passed if isinstance(v, Check) else v) for v in values):
+        return form
+    return replace(form, weight=0.0)
 
 
 def score(checks) -> float:

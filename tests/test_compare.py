@@ -74,3 +74,20 @@ def test_a_time_out_reads_as_a_time_out_with_a_loop_hint():
     assert "did not finish within 60 s" in result.feedback
     assert "raised" not in result.feedback and "no answer" not in result.feedback
     assert "Does the loop stop after `steps` steps?" in result.feedback
+
+
+def test_a_form_check_weighs_nothing_beside_a_wrong_value():
+    from autograder.compare import backed
+    want = np.array([0.2, 0.7])
+    right, wrong = values_close("v", want, want, weight=2), values_close("v", np.zeros(2), want, weight=2)
+    form = shape_is("s", np.zeros(2), (2,))
+    assert backed(form, right).weight == 1.0 and backed(form, right, True).passed
+    weightless = backed(form, wrong)
+    assert weightless.passed and weightless.weight == 0.0 and form.weight == 1.0  # a copy
+    assert score([weightless, wrong]) == 0.0  # zeros of the right shape earn nothing
+    column = backed(shape_is("s", want.reshape(2, 1), (2,), hint="column"), right)
+    assert not column.passed and column.weight == 1.0 and column.hint == "column"
+    assert score([column, right]) == 2 / 3  # a right value in a wrong form loses the form's point
+    explained = backed(shape_is("s", np.zeros((2, 1)), (2,), hint="column"), wrong)
+    assert explained.weight == 0.0 and explained.hint == "column"  # still shown, still explained
+    assert backed(form, False).weight == 0.0

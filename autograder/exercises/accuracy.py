@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Check, Mistake, describe, values_close
+from ..compare import Check, Mistake, backed, describe, values_close
 from ..replies import answer
 from .exercise import Exercise
 from .inputs import blob_case, changed, sigmoid, sizes, tensors
@@ -47,12 +47,13 @@ def judge_one(case, answer, want):
                  if not any(other != hint and abs(value - v) <= 1e-6 for other, v in guesses)]
     got = answer["out"]
     is_float = isinstance(got, float)
-    return [Check(f"accuracy returns a Python float for {case['label']}", is_float,
-                  "" if is_float else f"expected a Python float, got {describe(got)}",
-                  "" if is_float else HINT_FLOAT),
-            values_close(f"value of accuracy(W, b, inputs, targets) for {case['label']}",
+    value = values_close(f"value of accuracy(W, b, inputs, targets) for {case['label']}",
                          got, want, rtol=0, atol=1e-6, mistakes=mistakes, weight=2,
-                         otherwise=HINT_NOT_ACCURACY)]
+                         otherwise=HINT_NOT_ACCURACY)
+    return [backed(Check(f"accuracy returns a Python float for {case['label']}", is_float,
+                         "" if is_float else f"expected a Python float, got {describe(got)}",
+                         "" if is_float else HINT_FLOAT), value),
+            value]
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

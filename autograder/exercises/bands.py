@@ -112,3 +112,48 @@ def descent_band(W, b, inputs, targets, rate, steps, reference: dict, momentum=0
         shape = _f64(reference[key]).shape
         band[key] = hull(*[_f64(run[key]).reshape(shape) for run in runs], reference[key])
     return band
+
+
+def batch_step(X, t, W, b, idx, rate) -> tuple:
+    """One SGD step (the exact loss, no momentum) of many runs at once: ``idx`` (runs,
+    batch) holds the examples of each run's batch, ``W`` (runs, d) and ``b`` (runs,) its
+    weights. Returns the new ``W``, ``b`` and each run's batch loss before the update."""
+    xb, tb = X[idx], t[idx]
+    z = np.einsum("rbd,rd->rb", xb, W) + b[:, None]
+    g = logit_gradient(z, tb, 0.0).reshape(z.shape) / z.shape[1]
+    return (W - rate * np.einsum("rbd,rb->rd", xb, g), b - rate * g.sum(1),
+            cross_entropy(z, tb, 0.0).reshape(z.shape).mean(1))
+
+
+def shuffled_finals(W, b, inputs, targets, rate, batch_size, epochs, rng, runs: int = 128) -> np.ndarray:
+    """The full-batch loss after mini-batch SGD (no momentum, the exact loss) in ``runs``
+    random orders of the examples, a new one every epoch (``rng`` draws them): where a
+    correct run may end, whatever order it chose."""
+    X, t = _f64(inputs), _f64(targets).reshape(-1)
+    n, size = X.shape[0], int(batch_size)
+    W = np.tile(_f64(W).reshape(1, -1), (runs, 1))
+    b = np.full(runs, float(_f64(b).reshape(-1)[0]))
+    for _ in range(int(epochs)):
+        order = np.argsort(rng.random((runs, n)), axis=1)
+        for start in range(0, n, size):
+            W, b, _ = batch_step(X, t, W, b, order[:, start:start + size], rate)
+    z = X @ W.T + b[None, :]
+    return np.mean(np.logaddexp(0.0, z) - t[:, None] * z, axis=0)
+
+
+def repeated_example_epochs(W, b, inputs, targets, rate, batch_size, epochs, momentum, reference) -> tuple:
+    """(low, high) of each epoch's loss when every row is one example: every batch has
+    that example's loss and gradient, so whatever the order the run is full-batch
+    descent (:func:`descent`) of ``epochs * ceil(n / batch_size)`` steps. An epoch's loss
+    is the mean of its batch losses, or their mean weighted by batch size (as model.fit
+    reports it, the last batch the smaller); the band holds both, at ``eps = 0`` and
+    ``EPS_MAX``, and the reference's own values."""
+    n, size = len(_f64(targets).reshape(-1)), int(batch_size)
+    per_epoch = -(-n // size)
+    sizes = np.array([size] * (per_epoch - 1) + [n - size * (per_epoch - 1)], dtype=np.float64)
+    ends = []
+    for eps in (0.0, EPS_MAX):
+        run = descent(W, b, inputs, targets, rate, int(epochs) * per_epoch, eps, momentum)
+        each = np.reshape(run["losses"], (int(epochs), per_epoch))
+        ends += [each.mean(1), each @ sizes / n]
+    return hull(*ends, _f64(reference).reshape(-1))

@@ -17,7 +17,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .bands import cross_entropy, logit_gradient
+from .bands import batch_step
 
 
 def epochs_of(n: int, batch_size: int) -> list:
@@ -48,12 +48,8 @@ def replay(case: dict) -> dict:
     for epoch, chosen in enumerate((first, second)):
         for step in range(len(cuts[0])):
             idx = np.array([cuts[c][step] for c in range(k)])[chosen]  # (runs, batch)
-            xb, tb = X[idx], t[idx]
-            z = np.einsum("rbd,rd->rb", xb, W) + b[:, None]
-            losses[:, epoch] += cross_entropy(z, tb, 0.0).reshape(z.shape).mean(1) / len(cuts[0])
-            g = logit_gradient(z, tb, 0.0).reshape(z.shape) / z.shape[1]
-            W = W - case["rate"] * np.einsum("rbd,rb->rd", xb, g)
-            b = b - case["rate"] * g.sum(1)
+            W, b, batch = batch_step(X, t, W, b, idx, case["rate"])
+            losses[:, epoch] += batch / len(cuts[0])
     return {"losses": losses, "W": W, "b": b, "first": first, "second": second}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import shape_is
+from ..compare import backed, shape_is
 from ..replies import answer
 from . import bands
 from .exercise import Exercise
@@ -41,11 +41,12 @@ def judge_one(case, answer, want):
     d, where = case["W"].shape[0], case["label"]
     observations = [loss_value(f"loss value returned by grad for {where}", answer["loss"], want["loss"],
                                want["loss_band"])]
+    dW = gradient(f"dW for {where}", answer["dW"], want["dW"], 2, want["dW_band"])
     if answer["dW"] is not None:
         swapped = answer["db"] is not None and np.shape(answer["db"]) == (d, 1) != np.shape(answer["dW"])
-        observations.append(shape_is(f"shape of dW for {where}", answer["dW"], (d, 1),
-                                     HINT_GRAD_ORDER if swapped else ""))
-    observations += gradient(f"dW for {where}", answer["dW"], want["dW"], 2, want["dW_band"])
+        observations.append(backed(shape_is(f"shape of dW for {where}", answer["dW"], (d, 1),
+                                            HINT_GRAD_ORDER if swapped else ""), *dW))
+    observations += dW
     observations += gradient(f"db for {where}", answer["db"], want["db"], 1, want["db_band"])
     return observations
 

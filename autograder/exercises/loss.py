@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, within
+from ..compare import Mistake, backed, within
 from ..replies import answer
 from . import bands
 from .exercise import Exercise
@@ -54,10 +54,11 @@ def judge_one(case, answer, want):
                 Mistake(HINT_SWAPPED, per_example(case, 1 - p).mean()),
                 Mistake(HINT_PAIRWISE, per_example(case, p[:, None]).mean())]
     got = answer["out"]
-    return [single_number(f"loss returns a single number for {case['label']}", got,
-                          HINT_PER_EXAMPLE if np.size(got) == len(p) else ""),
-            within(f"value of loss(W, b, inputs, targets) for {case['label']}", got,
-                   low - tol, high + tol, mistakes=mistakes, weight=2, otherwise=HINT_NOT_CROSS_ENTROPY)]
+    value = within(f"value of loss(W, b, inputs, targets) for {case['label']}", got,
+                   low - tol, high + tol, mistakes=mistakes, weight=2, otherwise=HINT_NOT_CROSS_ENTROPY)
+    return [backed(single_number(f"loss returns a single number for {case['label']}", got,
+                                 HINT_PER_EXAMPLE if np.size(got) == len(p) else ""), value),
+            value]
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

@@ -1,7 +1,7 @@
 """Exercise 9: ``model_grad(model, inputs, targets)``, gradients for a model's variables."""
 from __future__ import annotations
 
-from ..compare import Check, equals
+from ..compare import Check, backed, equals
 from ..replies import answer, answers
 from . import bands
 from .exercise import Exercise
@@ -32,18 +32,18 @@ def expect_one(reference, case):
 
 def judge_one(case, answer, want):
     where, grads = case["label"], answer["grads"]
-    observations = [loss_value(f"loss value returned by model_grad for {where}", answer["loss"],
-                               want["loss"], want["loss_band"]),
-                    equals(f"one gradient per trainable variable ({where})", len(grads), 2,
-                           HINT_GRAD_COUNT)]
+    values = []
     for i, name in enumerate(["kernel", "bias"]):
-        if i >= len(grads):  # no gradient at all: the count above says why
-            observations.append(Check(f"gradient of the {name} for {where}", False,
-                                      "expected a gradient, got none", "", 1.5))
+        if i >= len(grads):  # no gradient at all: the count below says why
+            values.append(Check(f"gradient of the {name} for {where}", False,
+                                "expected a gradient, got none", "", 1.5))
             continue
-        observations += gradient(f"gradient of the {name} for {where}", grads[i], want["grads"][i], 1.5,
-                                 want["grad_bands"][i])
-    return observations
+        values += gradient(f"gradient of the {name} for {where}", grads[i], want["grads"][i], 1.5,
+                           want["grad_bands"][i])
+    return [loss_value(f"loss value returned by model_grad for {where}", answer["loss"],
+                       want["loss"], want["loss_band"]),
+            backed(equals(f"one gradient per trainable variable ({where})", len(grads), 2,
+                          HINT_GRAD_COUNT), *values)] + values
 
 
 def outputs(answer, want):

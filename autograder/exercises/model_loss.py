@@ -1,7 +1,7 @@
 """Exercise 8: ``model_loss(model, inputs, targets)``, with a Keras loss object."""
 from __future__ import annotations
 
-from ..compare import Mistake, between
+from ..compare import Mistake, backed, between
 from ..replies import answer
 from ..lazy import tf
 from . import bands
@@ -56,11 +56,12 @@ def judge_one(case, answer, want):
     mistakes = [Mistake(HINT_FROM_LOGITS, want["not_logits"]), Mistake(HINT_DOUBLE_SIGMOID, want["double"]),
                 Mistake(HINT_BROADCAST, want["broadcast"]),
                 Mistake(HINT_SUM, want["loss"] * len(case["targets"]))]
-    return [single_number(f"model_loss returns a single number for {case['label']}", answer["out"],
-                          HINT_PER_EXAMPLE),
-            between(f"value of model_loss(model, inputs, targets) for {case['label']}", answer["out"],
+    value = between(f"value of model_loss(model, inputs, targets) for {case['label']}", answer["out"],
                     *in_band(want["loss"], want["band"]), rtol=1e-4, atol=1e-5, mistakes=mistakes,
-                    weight=2, otherwise=HINT_NOT_KERAS_LOSS)]
+                    weight=2, otherwise=HINT_NOT_KERAS_LOSS)
+    return [backed(single_number(f"model_loss returns a single number for {case['label']}", answer["out"],
+                                 HINT_PER_EXAMPLE), value),
+            value]
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

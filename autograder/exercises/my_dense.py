@@ -1,7 +1,7 @@
 """Exercise 6: ``MyDense``, a custom Keras layer with ``build``/``call`` and ``add_weight``."""
 from __future__ import annotations
 
-from ..compare import Check, shape_is
+from ..compare import Check, backed, shape_is
 from ..replies import answer, count
 from ..lazy import tf
 from .exercise import Exercise
@@ -94,11 +94,12 @@ def judge_one(case, answer, want):
     k, where = case["units"], case["label"]
     # The weights' shapes are judged by the affine observation: the grader's weights only
     # fit a layer whose W is (d, k) and b is (k,), and only then can the output be right.
+    output = affine(f"output equals inputs @ W + b ({where})", case, answer, HINT_ACTIVATION)
     return [
         built_from_input(f"no weights before the first call ({where})", case, answer),
         trainable(f"two trainable variables ({where})", case, answer),
-        shape_is(f"shape of the layer's output ({where})", answer["first"], (n, k)),
-    ] + affine(f"output equals inputs @ W + b ({where})", case, answer, HINT_ACTIVATION)
+        backed(shape_is(f"shape of the layer's output ({where})", answer["first"], (n, k)), *output),
+    ] + output
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Check, shape_is
+from ..compare import Check, backed, shape_is
 from ..replies import flag
 from ..lazy import tf
 from .exercise import Exercise
@@ -14,6 +14,8 @@ from .layers import LAYER_FIELDS, affine, alternative_weights, follows, shape_of
 
 HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
 HINT_FLAT = "Return the layer's output (n, 1) as it is: do not reshape or squeeze it."
+HINT_DENSE_UNCALLED = ("model.dense is a MyDense, but it never created its weights: call() does not "
+                       "use it. Return the output of self.dense on the inputs.")
 HINT_PROBS = ("The model returns probabilities (sigmoid applied); it should return logits, and "
               "the loss is told so with from_logits=True.")
 
@@ -59,13 +61,16 @@ def holds_mydense(label, case, answer) -> Check:
 
 def judge_one(case, answer, want):
     n, where = case["inputs"].shape[0], case["label"]
+    unbuilt = answer["is_mydense"] and answer["W_shape"] is None and answer["b_shape"] is None
+    output = affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS,
+                    unset_hint=HINT_DENSE_UNCALLED if unbuilt else None if answer["is_mydense"]
+                    else HINT_DENSE_ATTR)
     return [
         holds_mydense(f"model.dense is a MyDense ({where})", case, answer),
         trainable(f"two trainable variables ({where})", case, answer),
-        shape_is(f"shape of the model's output ({where})", answer["first"], (n, 1),
-                 HINT_FLAT if np.size(answer["first"]) == n else ""),
-    ] + affine(f"the model returns logits inputs @ W + b ({where})", case, answer, HINT_PROBS,
-               unset_hint=None if answer["is_mydense"] else HINT_DENSE_ATTR)
+        backed(shape_is(f"shape of the model's output ({where})", answer["first"], (n, 1),
+                        HINT_FLAT if np.size(answer["first"]) == n else ""), *output),
+    ] + output
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

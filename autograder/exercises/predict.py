@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, shape_is, values_close
+from ..compare import Mistake, backed, shape_is, values_close
 from ..replies import answer
 from .exercise import Exercise
 from .hints import HINT_NO_BIAS
@@ -41,10 +41,11 @@ def judge_one(case, answer, want):
     got = answer["out"]
     mistakes = [Mistake(HINT_LOGITS, X @ W + b), Mistake(HINT_NO_BIAS, sigmoid(X @ W)),
                 Mistake(HINT_CLASS0, 1 - want)]
-    return [shape_is(f"shape of predict(W, b, inputs) for {case['label']}", got, (n,),
-                     HINT_COLUMN if np.shape(got) == (n, 1) else ""),
-            values_close(f"values of predict(W, b, inputs) for {case['label']}", got, want,
-                         rtol=1e-4, atol=1e-6, mistakes=mistakes, weight=2, otherwise=HINT_NOT_SIGMOID)]
+    value = values_close(f"values of predict(W, b, inputs) for {case['label']}", got, want,
+                         rtol=1e-4, atol=1e-6, mistakes=mistakes, weight=2, otherwise=HINT_NOT_SIGMOID)
+    return [backed(shape_is(f"shape of predict(W, b, inputs) for {case['label']}", got, (n,),
+                            HINT_COLUMN if np.shape(got) == (n, 1) else ""), value),
+            value]
 
 
 probe, expect = probing(probe_one), expecting(expect_one)

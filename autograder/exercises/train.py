@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, between, equals
+from ..compare import Mistake, backed, between, equals
 from ..replies import answer, numbers
 from . import bands
 from .exercise import Exercise
@@ -56,13 +56,14 @@ def expect_one(reference, case):
 
 def judge_one(case, answer, want):
     steps, where, band = case["steps"], case["label"], want["band"]
+    losses = between(f"losses of train for {where}", answer["losses"], *band["losses"], rtol=1e-3,
+                     atol=1e-5, weight=2, otherwise=HINT_NOT_DESCENT,
+                     mistakes=[Mistake(HINT_ASCENT, want["up_losses"]),
+                               Mistake(HINT_AFTER_UPDATE, want["longer"][1:])])
     return [
-        equals(f"train returns `steps` losses (steps={steps}, {where})", len(answer["losses"]), steps,
-               HINT_STEPS),
-        between(f"losses of train for {where}", answer["losses"], *band["losses"], rtol=1e-3,
-                atol=1e-5, weight=2, otherwise=HINT_NOT_DESCENT,
-                mistakes=[Mistake(HINT_ASCENT, want["up_losses"]),
-                          Mistake(HINT_AFTER_UPDATE, want["longer"][1:])]),
+        backed(equals(f"train returns `steps` losses (steps={steps}, {where})", len(answer["losses"]), steps,
+                      HINT_STEPS), losses),
+        losses,
         between(f"trained W for {where}", answer["W"], *band["W"], rtol=1e-3, atol=1e-5,
                 mistakes=[Mistake(HINT_ASCENT, want["W_up"])], otherwise=HINT_NOT_DESCENT),
         between(f"trained b for {where}", answer["b"], *band["b"], rtol=1e-3, atol=1e-5,

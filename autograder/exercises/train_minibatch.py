@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 
-from ..compare import Check, Mistake, between, close, equals, show, within
+from ..compare import Check, Mistake, backed, between, close, equals, show, within
 from ..replies import BIAS, KERNEL, count, numbers
 from . import bands
 from .batch_order import kept_order, replay
 from .exercise import Exercise
 from .hints import HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED
-from .inputs import blob_case, changed, keras_model, mean_cross_entropy, sgd, tensors, weights
+from .inputs import blob_case, changed, f32, keras_model, mean_cross_entropy, sgd, tensors, weights
 from .train import losses_and_boundary
 from .variants import expecting, fields, idea, judging, plotting, probing, vary
 
@@ -43,11 +43,12 @@ HINT_SLOW_EPOCHS = ("Does the loop stop after `epochs` passes? A dataset with .r
 
 def cases(rng):
     """A: rate 0 and equal batches, so each epoch's mean batch loss is the full-batch loss
-    whatever the order (an exact check). B: real training with a smaller last batch, run
-    again and with another seed. C: tiny, so that the batches used can be read back from
-    the results (``batch_order``), over several seeds. D: one example repeated, so that
-    every batch has the same gradient and the trained weights depend on the number of
-    updates only, not on the order (an exact check, with momentum: only the optimizer
+    whatever the order (an exact check). B: real training with a smaller last batch, on
+    targets a linear model can learn (``learnable``), run again and with another seed.
+    C: tiny, so that the batches used can be read back from the results
+    (``batch_order``), over several seeds. D: one example repeated, so that every batch
+    has the same gradient and the trained weights and epoch losses depend on the number
+    of updates only, not on the order (exact checks, with momentum: only the optimizer
     passed in reproduces them); called again with another batch size, number of epochs,
     inputs and targets (``variants``)."""
     seed = lambda: int(rng.integers(0, 2 ** 16))  # noqa: E731
@@ -57,12 +58,25 @@ def cases(rng):
     d = blob_case(rng, int(rng.choice([n for n in range(18, 27) if n % 8])), 2, w_scale=0.5, rate=0.5,
                   batch_size=8, epochs=2, seed=seed(), momentum=0.5)
     d = vary(rng, d, {"batch_size": 5, "epochs": 3, **changed(rng, d, "inputs", "targets")})
-    return [blob_case(rng, n_a, int(rng.integers(2, 4)), w_scale=0.7, rate=0.0,
-                      batch_size=bs_a, epochs=2, seed=seed()),
-            blob_case(rng, n_b, 2, w_scale=0.5, rate=0.3, batch_size=bs_b, epochs=2, seed=seed(),
-                      reruns=True),
-            blob_case(rng, 6, 3, w_scale=0.7, rate=1.0, batch_size=2, epochs=2, seed=seed(), runs=RUNS),
-            one_example(d)]
+    drawn = [blob_case(rng, n_a, int(rng.integers(2, 4)), w_scale=0.7, rate=0.0,
+                       batch_size=bs_a, epochs=2, seed=seed()),
+             blob_case(rng, n_b, 2, w_scale=0.5, rate=0.3, batch_size=bs_b, epochs=2, seed=seed(),
+                       reruns=True),
+             blob_case(rng, 6, 3, w_scale=0.7, rate=1.0, batch_size=2, epochs=2, seed=seed(), runs=RUNS),
+             one_example(d)]
+    drawn[1] = learnable(rng, drawn[1])
+    return drawn
+
+
+def learnable(rng, case: dict) -> dict:
+    """Case B with targets a linear model can learn: the side of a line through the
+    origin, facing away from the initial weights. Training then lowers the loss far
+    more than the order of the batches moves it, so the final loss tells a trained model
+    from an untrained one (or one with zero weights, at log 2). Drawn after every other
+    value of the cases, so that those stay as they were."""
+    w = rng.normal(0, 1, case["W"].shape[0])
+    w = -np.sign(float(w @ case["W"].reshape(-1)) or 1.0) * 2.0 * w / np.linalg.norm(w)
+    return {**case, "targets": f32(case["inputs"] @ w > 0)}
 
 
 def one_example(case: dict) -> dict:
@@ -111,17 +125,30 @@ def probe_one(namespace, case):
 
 
 def expect_one(reference, case):
-    """The reference's epoch losses and trained weights."""
+    """The reference's epoch losses and trained weights; for case B, where the full-batch
+    loss of a correct run ends in random orders of the batches (``bands.shuffled_finals``,
+    drawn from the case's seed); for case D, the band of its epoch losses
+    (``bands.repeated_example_epochs``)."""
     losses, (W, b), _ = run(reference.train_minibatch, case)
-    return {"losses": losses, "W": W, "b": b}
+    want = {"losses": losses, "W": W, "b": b}
+    args = (case["W"], case["b"], case["inputs"], case["targets"], case["rate"], case["batch_size"],
+            case["epochs"])
+    if case.get("reruns"):
+        finals = bands.shuffled_finals(*args, np.random.default_rng(case["seed"]))
+        want["finals"] = (float(finals.min()), float(finals.max()))
+    if case.get("momentum"):
+        want["band"] = bands.repeated_example_epochs(*args, case["momentum"], losses)
+    return want
 
 
-def steps(case, answer, shown) -> list:
-    """One loss per epoch, and as many optimizer steps as model.fit makes. The count is
-    the probe's report: it earns its point only where the run's values show it
-    (``shown``: True or False). Where nothing in a case's values depends on the number of
-    updates (``shown`` None: no learning rate, or an order of batches the grader does
-    not know), the count weighs nothing and only explains."""
+def steps(case, answer, shown, *losses) -> list:
+    """One loss per epoch, and as many optimizer steps as model.fit makes. The number of
+    losses is their form: it earns its point only with the case's checks of what the
+    run computed (``losses``, see ``compare.backed``). The count is the probe's report: it
+    earns its point only where the run's values show it (``shown``: True or False).
+    Where nothing in a case's values depends on the number of updates (``shown`` None: no
+    learning rate, or an order of batches the grader does not know), the count weighs
+    nothing and only explains."""
     n, where = case["inputs"].shape[0], case["label"]
     bs, epochs = case["batch_size"], case["epochs"]
     iterations = answer["iterations"]
@@ -139,8 +166,8 @@ def steps(case, answer, shown) -> list:
                         f"are not those of {expected} updates by it", "", weight)
     else:
         counted = Check(label, True, weight=weight)
-    return [equals(f"one loss per epoch (epochs={epochs}, {where})", len(answer["losses"]), epochs,
-                   HINT_EPOCHS), counted]
+    return [backed(equals(f"one loss per epoch (epochs={epochs}, {where})", len(answer["losses"]), epochs,
+                          HINT_EPOCHS), *losses), counted]
 
 
 def made_by_steps(runs: dict, W, b, rtol=1e-4, atol=1e-5) -> bool:
@@ -153,56 +180,78 @@ def made_by_steps(runs: dict, W, b, rtol=1e-4, atol=1e-5) -> bool:
     return bool((np.abs(want - got) <= atol + rtol * np.abs(want)).all(1).any())
 
 
-def order(case, answer, runs) -> list:
-    """Case C: the batches of each run, read back from its values (``runs``, from
-    ``batch_order.replay``), are reshuffled every epoch; a run that matches no sequence
-    of batches is judged by the other cases."""
+def orders(case, answer, runs) -> list:
+    """Case C: the order of batches of each run, read back from its values (``runs``,
+    from ``batch_order.replay``): ``batch_order.kept_order``, None where no sequence of
+    batches matches the run."""
     kept = [kept_order(runs, answer["losses"], answer["W"], answer["b"])]
-    kept += [kept_order(runs, answer[f"losses_{i}"], answer[f"W_{i}"], answer[f"b_{i}"])
-             for i in range(1, case["runs"])]
+    return kept + [kept_order(runs, answer[f"losses_{i}"], answer[f"W_{i}"], answer[f"b_{i}"])
+                   for i in range(1, case["runs"])]
+
+
+def order(case, kept) -> Check:
+    """Case C: the batches are reshuffled every epoch (``kept``, from :func:`orders`). A
+    run that matches no sequence of batches shows no order at all: the check fails,
+    without a hint of its own (the other cases explain a wrong value)."""
+    label = f"a new order of batches every epoch ({case['label']}, {len(kept)} seeds)"
+    unmatched = kept.count(None)
+    if unmatched:
+        return Check(label, False, f"in {unmatched} of {len(kept)} runs the epoch losses and trained weights "
+                     "are those of no sequence of batches (ceil(n / batch_size) updates per epoch at the "
+                     "case's rate), so the order of the batches could not be read back", "", 2)
     same = [k for k in kept if k in ("repeated", "unshuffled")]
     ok = len(same) * 2 <= len(kept)
     hint = "" if ok else HINT_NO_SHUFFLE if all(k == "unshuffled" for k in same) else HINT_RESHUFFLE
-    return [Check(f"a new order of batches every epoch ({case['label']}, {len(kept)} seeds)", ok,
-                  "" if ok else f"in {len(same)} of {len(kept)} runs the second epoch used exactly the "
-                  "batches of the first, in the same order", hint, 2)]
+    return Check(label, ok, "" if ok else f"in {len(same)} of {len(kept)} runs the second epoch used exactly "
+                 "the batches of the first, in the same order", hint, 2)
 
 
 def judge_one(case, answer, want):
     where, epochs = case["label"], case["epochs"]
-    if "runs" in case:
+    if "runs" in case:  # C: the batches of every run, read back from its values
         runs = replay(case)
-        return steps(case, answer, made_by_steps(runs, answer["W"], answer["b"])) + order(case, answer, runs)
-    if case.get("momentum"):  # case D: the weights depend on the number of updates only
+        kept = orders(case, answer, runs)
+        return steps(case, answer, made_by_steps(runs, answer["W"], answer["b"]), None not in kept) \
+            + [order(case, kept)]
+    if case.get("momentum"):  # case D: the weights and losses depend on the number of updates only
         trained = close(answer["W"], want["W"], rtol=1e-4, atol=1e-5) and \
             close(answer["b"], want["b"], rtol=1e-4, atol=1e-5)
-        return steps(case, answer, trained)
-    observations = steps(case, answer, None)  # A (rate 0), B (the order is the student's)
+        per_epoch = -(-case["inputs"].shape[0] // case["batch_size"])
+        losses = between(f"each epoch's mean batch loss, one example repeated ({where})", answer["losses"],
+                         *want["band"], rtol=1e-3, atol=1e-5, weight=2, otherwise=HINT_NOT_MINIBATCH,
+                         mistakes=[Mistake(HINT_EPOCH_MEAN, np.asarray(want["losses"]) * per_epoch)])
+        return steps(case, answer, trained, losses) + [losses]
     initial = bands.loss_band(bands.logits(case["W"], case["b"], case["inputs"]), case["targets"])
-    if case["rate"] == 0:
+    if case["rate"] == 0:  # A
         # Equal batches and no update: every epoch's mean is the full-batch loss, in its band.
         label = f"each epoch's mean batch loss, with a learning rate of 0 ({where})"
         per_epoch = -(-case["inputs"].shape[0] // case["batch_size"])
-        return observations + [between(label, answer["losses"], [initial[0]] * epochs, [initial[1]] * epochs,
-                                       rtol=1e-4, atol=1e-5, weight=2, otherwise=HINT_NOT_MINIBATCH,
-                                       mistakes=[Mistake(HINT_EPOCH_MEAN, [initial[1] * per_epoch] * epochs)])]
+        losses = between(label, answer["losses"], [initial[0]] * epochs, [initial[1]] * epochs,
+                         rtol=1e-4, atol=1e-5, weight=2, otherwise=HINT_NOT_MINIBATCH,
+                         mistakes=[Mistake(HINT_EPOCH_MEAN, [initial[1] * per_epoch] * epochs)])
+        return steps(case, answer, None, losses) + [losses]
+    # B: the order of the batches is the student's; the final loss is where correct runs end.
     want_final = mean_cross_entropy(want["W"], want["b"], case["inputs"], case["targets"])
     got_final = mean_cross_entropy(answer["W"], answer["b"], case["inputs"], case["targets"])
-    margin = max(0.02, 0.05 * want_final)
-    observations.append(within(f"full-batch loss after training ({where})", got_final, want_final - margin,
-                               want_final + margin, weight=2))
+    low, high = min(want["finals"][0], want_final), max(want["finals"][1], want_final)
+    slack = max(0.01, 0.15 * (initial[1] - high))  # far less than training's drop from the initial loss
+    final = within(f"full-batch loss after training ({where})", got_final, low - slack, high + slack, weight=2)
     first = answer["losses"][0] if answer["losses"] else float("nan")
     same = close(answer["again"], answer["losses"], rtol=1e-6, atol=1e-7)
     shuffled = not close(answer["other_seed"], answer["losses"], rtol=1e-6, atol=1e-7)
     down = bool(answer["losses"]) and bool(np.isfinite(first)) and answer["losses"][-1] < first
+    observations = steps(case, answer, None, final, down)
     counted = all(c.passed for c in observations[:2])  # else the step count explains it better
+    # Same seed, same losses and another seed, other losses are facts about a run: they
+    # earn their points only when the run trained (its final loss).
     return observations + [
-        Check(f"the same seed gives the same losses ({where})", same,
-              "" if same else f"first run {show(answer['losses'])}, second run {show(answer['again'])}",
-              "" if same or not counted else HINT_SEED),
-        Check(f"another seed gives other losses ({where})", shuffled,
-              "" if shuffled else f"seed {case['seed']} and seed {case['seed'] + 1} both gave "
-              f"{show(answer['losses'])}", "" if shuffled or not counted else HINT_NO_SHUFFLE),
+        final,
+        backed(Check(f"the same seed gives the same losses ({where})", same,
+                     "" if same else f"first run {show(answer['losses'])}, second run {show(answer['again'])}",
+                     "" if same or not counted else HINT_SEED), final),
+        backed(Check(f"another seed gives other losses ({where})", shuffled,
+                     "" if shuffled else f"seed {case['seed']} and seed {case['seed'] + 1} both gave "
+                     f"{show(answer['losses'])}", "" if shuffled or not counted else HINT_NO_SHUFFLE), final),
         Check(f"the loss goes down over the epochs ({where})", down,
               f"epoch losses {show(answer['losses'])}", "" if down or not counted else HINT_LOSS_UP),
     ]

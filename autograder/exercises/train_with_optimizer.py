@@ -1,7 +1,7 @@
 """Exercise 10: ``train_with_optimizer(model, optimizer, inputs, targets, steps)``."""
 from __future__ import annotations
 
-from ..compare import Check, Mistake, between, equals
+from ..compare import Check, Mistake, backed, between, equals
 from ..replies import BIAS, KERNEL, count, numbers
 from . import bands
 from .exercise import Exercise
@@ -63,16 +63,18 @@ def judge_one(case, answer, want):
     # The step count the probe reads is backed by the weights: only `steps` updates by
     # the optimizer passed in (it has momentum) give the reference's weights.
     made = iterations == steps and all(c.passed for c in trained)
+    losses = between(f"losses of train_with_optimizer for {where}", answer["losses"], *band["losses"],
+                     rtol=1e-3, atol=1e-5, weight=2, otherwise=HINT_NOT_OPTIMIZER_RUN,
+                     mistakes=[Mistake(HINT_AFTER_UPDATE, want["after"])])
     return [
-        equals(f"returns `steps` losses (steps={steps}, {where})", len(answer["losses"]), steps, HINT_STEPS),
+        backed(equals(f"returns `steps` losses (steps={steps}, {where})", len(answer["losses"]), steps,
+                      HINT_STEPS), losses),
         Check(f"`steps` updates by the optimizer passed in (steps={steps}, {where})", made,
               "" if made else f"the optimizer counted {iterations} updates, and the trained weights "
               f"{'match' if all(c.passed for c in trained) else 'do not match'} {steps} updates by it",
               "" if made else HINT_OPTIMIZER_UNUSED if iterations == 0 else HINT_OPTIMIZER_STEPS
               if iterations != steps else ""),
-        between(f"losses of train_with_optimizer for {where}", answer["losses"], *band["losses"],
-                rtol=1e-3, atol=1e-5, weight=2, otherwise=HINT_NOT_OPTIMIZER_RUN,
-                mistakes=[Mistake(HINT_AFTER_UPDATE, want["after"])]),
+        losses,
     ] + trained
 
 
