@@ -142,7 +142,7 @@ def test_forged_array_where_a_count_belongs_is_a_crashed_exercise_not_a_dead_bat
     batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=20211, jobs=1, progress=False)
     table = rows(tmp_path / "out")
     assert float(table["full_marks"]["total"]) == TOTAL_POINTS
-    assert float(table["sum_loss"]["total"]) == pytest.approx(TOTAL_POINTS - EXERCISES["loss"].points * 2 / 3, abs=0.01)
+    assert float(table["sum_loss"]["total"]) == pytest.approx(TOTAL_POINTS - EXERCISES["loss"].points, abs=0.01)
     forger = json.loads((tmp_path / "out" / "forger" / "result.json").read_text())
     assert forger["status"] == "incomplete" and forger["exercises"]["my_dense"]["status"] == "crashed"
     assert forger["score"] == TOTAL_POINTS - EXERCISES["my_dense"].points
@@ -473,7 +473,7 @@ def test_a_class_with_links_fifos_and_hostile_names(in_process, tmp_path):
     finally:
         faulthandler.cancel_dump_traceback_later()
     by_name = {r["submitted_as"]: r for r in results}
-    assert by_name["alice"]["score"] == pytest.approx(TOTAL_POINTS - EXERCISES["loss"].points * 2 / 3, abs=0.01)
+    assert by_name["alice"]["score"] == pytest.approx(TOTAL_POINTS - EXERCISES["loss"].points, abs=0.01)
     for name, why in [("bob", "symbolic link"), ("carol", "symbolic link"), ("dave", "FIFO"),
                       ("erin", "symbolic link")]:
         assert by_name[name]["status"] == "ungradable" and why in by_name[name]["reason"], name
