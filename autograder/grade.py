@@ -2,8 +2,10 @@
 
 The grader reads the notebook with nbformat, runs its code cells (not the test,
 check and demonstration cells) in a sandboxed process, then asks that process to
-probe each exercise on inputs drawn from the seed, with the reference versions of
-what the exercise builds on. Every answer is judged here, outside the sandbox.
+probe each exercise on inputs drawn from the submission's case seed (the course seed
+combined with a digest of the cells it runs: :func:`derive_case_seed`), with the
+reference versions of what the exercise builds on. Every answer is judged here,
+outside the sandbox.
 
 A cell that hangs or ends the process is skipped on a restart (it costs what it
 defines, not the whole notebook); an exercise that hangs or crashes scores 0 with the
@@ -17,6 +19,8 @@ are named by their position, and by their grade id only when it is the instructo
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import stat
@@ -51,7 +55,8 @@ class Result:
     max_score: float = TOTAL_POINTS
     status: str = "graded"  # graded | incomplete | ungradable
     reason: str = ""
-    seed: int = 0
+    seed: int = 0  # the course seed (--seed)
+    case_seed: int | None = None  # the seed the inputs were drawn from (None: nothing graded)
     assignment: str = ASSIGNMENT
     exercises: dict = field(default_factory=dict)
     isolation: list = field(default_factory=list)
@@ -62,7 +67,7 @@ class Result:
         return {"student_id": self.student_id, "submitted_as": self.submitted_as or self.student_id,
                 "assignment": self.assignment,
                 "score": self.score, "max_score": self.max_score, "status": self.status,
-                "reason": self.reason, "seed": self.seed,
+                "reason": self.reason, "seed": self.seed, "case_seed": self.case_seed,
                 "exercises": {k: v.to_dict() for k, v in self.exercises.items()},
                 "isolation": self.isolation, "output": self.output,
                 "seconds": round(self.seconds, 3)}
@@ -163,6 +168,25 @@ def runnable_cells(notebook) -> list:
             continue
         cells.append((cell_label(cell, index), cell.get("source", "")))
     return cells
+
+
+def derive_case_seed(seed: int, cells) -> int:
+    """The seed one submission's inputs are drawn from (``cases_for``): the course seed
+    combined with a digest of exactly what is graded, the sources of the notebook's
+    runnable cells in order (:func:`runnable_cells`; labels, markdown and outputs play
+    no part). Any change to the code that runs, even a comment or a space, draws other
+    inputs, so values hard-coded from one grading's feedback (the expected values of
+    its cases, keyed by shape) do not match the cases of the notebook that holds them.
+    The same cells and course seed always give the same case seed, so grading the same
+    notebook again replays its grading exactly; the result records both seeds.
+
+    Every route derives it here: ``tfgrade grade`` (local threads and Dask workers,
+    through :func:`_grade`), nbgrader's pipeline (``nbgrader_sandbox``) and the hidden
+    tests run in a kernel (``kernel``), so they agree on the same cells. A number in
+    ``[0, 2**32)``, like a course seed."""
+    digest = hashlib.sha256(f"tfkit case seed 1\0{int(seed)}\0".encode())
+    digest.update(json.dumps([str(source) for _label, source in cells]).encode())
+    return int.from_bytes(digest.digest()[:4], "big")
 
 
 class _Run:
@@ -271,38 +295,43 @@ def _bounded(text: str, limit: int) -> str:
 
 
 def grade_submission(path, student_id: str, seed: int, limits: Limits | None = None,
-                     reference=None) -> Result:
+                     reference=None, case_seed: int | None = None) -> Result:
     """Grade the notebook at ``path`` against ``reference`` (by default the course's,
-    found from the current folder). Never raises for a bad submission: the reason is
+    found from the current folder), on inputs drawn from its case seed (derived from
+    ``seed`` and its cells, :func:`derive_case_seed`; ``case_seed`` replaces it, to
+    replay a recorded grading). Never raises for a bad submission: the reason is
     recorded."""
-    return _grade(lambda: code_cells(path), student_id, seed, limits, reference)
+    return _grade(lambda: code_cells(path), student_id, seed, limits, reference, case_seed)
 
 
 def grade_notebook(notebook, student_id: str, seed: int, limits: Limits | None = None,
-                   reference=None) -> Result:
+                   reference=None, case_seed: int | None = None) -> Result:
     """Grade a notebook already read (nbgrader's pipeline hands one over)."""
-    return _grade(lambda: runnable_cells(notebook), student_id, seed, limits, reference)
+    return _grade(lambda: runnable_cells(notebook), student_id, seed, limits, reference,
+                  case_seed)
 
 
 def grade_cells(cells, student_id: str, seed: int, limits: Limits | None = None,
-                reference=None) -> Result:
+                reference=None, case_seed: int | None = None) -> Result:
     """Grade a notebook's runnable cells, (label, source) pairs read elsewhere (a
     cluster's task carries them: ``cluster.Task``)."""
     return _grade(lambda: [(str(label), str(source)) for label, source in cells], student_id,
-                  seed, limits, reference)
+                  seed, limits, reference, case_seed)
 
 
-def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, reference) -> Result:
+def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, reference,
+           case_seed: int | None = None) -> Result:
     started = time.monotonic()
     result = Result(student_id=student_id, seed=seed)
     run = None
     try:
         cells = load_cells()
+        result.case_seed = derive_case_seed(seed, cells) if case_seed is None else int(case_seed)
         run = _Run(cells, limits or Limits(), reference or Reference.from_course())
         run.boot()
         result.isolation = [item[:200] for item in run.sandbox.isolation if isinstance(item, str)]
         for name in EXERCISES:
-            result.exercises[name] = run.exercise(name, seed)
+            result.exercises[name] = run.exercise(name, result.case_seed)
     except Ungradable as exc:
         result.status, result.reason = "ungradable", str(exc)
     except Crashed as exc:

@@ -19,6 +19,13 @@ Run in a kernel anyway, this function decides by where it runs:
   (``local``), prints the feedback, and hands nbgrader the score: nothing for full
   marks, the points earned for partial credit, an ``AssertionError`` for zero;
 - with no course in reach (a student's image), it refuses too.
+
+Its inputs come from the same case seed as the sandbox's (``grade.derive_case_seed``),
+derived from the notebook in the kernel's working folder, the one being run: nbgrader
+runs a notebook in its own folder (``autograded/<student>/<assignment>/`` during
+``autograde``, after restoring the locked cells, as ``SandboxedGrading`` sees it), and
+so does Jupyter. Without a notebook there, the course seed itself is used, and the
+feedback says so.
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ import contextlib
 import os
 import sys
 import warnings
+from pathlib import Path
 
 # Set only to measure nbgrader's own, unsafe route (benchmarks/throughput.py's baseline).
 UNSAFE = "TFKIT_UNSAFE_KERNEL_GRADING"
@@ -45,11 +53,37 @@ def grade(name: str, namespace: dict, seed: int | None = None):
     except (FileNotFoundError, ReferenceFailed) as exc:
         raise AssertionError(f"{name}: no course here to grade against ({exc}). {REFUSAL}") from None
     seed = int(os.environ.get("TFKIT_SEED", DEFAULT_SEED)) if seed is None else seed
+    case_seed, note = _case_seed(seed)
     # Whatever student code writes to stderr would zero this cell in nbgrader: keep it on stdout.
     with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
         warnings.simplefilter("ignore")
-        result = local.grade(name, namespace, reference, seed)
-    print(result.feedback)
+        result = local.grade(name, namespace, reference, case_seed)
+    print(result.feedback + note)
     if result.score <= 0:
         raise AssertionError(f"{name}: 0 / {result.max_score:g} (see the feedback above)")
     return result.score if result.score < result.max_score else None
+
+
+def _notebook_here() -> Path | None:
+    """The notebook this kernel runs: the assignment's in the working folder, or the
+    only notebook there."""
+    from . import ASSIGNMENT
+    here = Path.cwd()
+    if (here / f"{ASSIGNMENT}.ipynb").is_file():
+        return here / f"{ASSIGNMENT}.ipynb"
+    found = sorted(here.glob("*.ipynb"))
+    return found[0] if len(found) == 1 else None
+
+
+def _case_seed(seed: int) -> tuple:
+    """``(case seed, note)``: the sandbox's case seed for the notebook being run, or the
+    course seed with a note for the feedback when there is no notebook to derive it from."""
+    from .grade import Ungradable, code_cells, derive_case_seed
+    path = _notebook_here()
+    try:
+        if path is not None:
+            return derive_case_seed(seed, code_cells(path)), ""
+        why = f"no notebook in {Path.cwd()}"
+    except Ungradable as exc:
+        why = str(exc)
+    return seed, f"\n(inputs drawn from the course seed {seed}: {why})"

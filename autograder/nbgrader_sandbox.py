@@ -17,6 +17,12 @@ formgrader shows the cells (and keeps manual overrides), ``generate_feedback`` r
 them with hidden tests stripped, ``export`` lists the totals. So ``nbgrader autograde``
 is sandboxed too; ``tfgrade autograde`` (``autograde.py``) adds parallel grading by
 filling :data:`PREGRADED` before nbgrader's pipeline runs.
+
+The inputs come from the case seed of the notebook as nbgrader hands it over (its
+locked cells restored), derived from the configured seed and the cells that run
+(``grade.derive_case_seed``), as ``tfgrade grade`` derives it: the same code gets the
+same inputs, and the same scores, by either route. nbgrader's gradebook has no field
+for it, so the log line of each student names it.
 """
 from __future__ import annotations
 
@@ -89,8 +95,8 @@ class SandboxedGrading(NbGraderPreprocessor):
         when = "graded ahead, in parallel" if result is not None else "graded now"
         if result is None:
             result = grade_notebook(nb, student, self.seed, limits)
-        self.log.info("%s: %s / %s, %s in the sandbox (%s)", student, result.score,
-                      result.max_score, result.status, when)
+        self.log.info("%s: %s / %s, %s in the sandbox (%s; case seed %s)", student, result.score,
+                      result.max_score, result.status, when, result.case_seed)
         first_test = True
         for cell in nb.cells:
             if cell.cell_type != "code":
