@@ -286,7 +286,9 @@ def summary(rows, seeds=()) -> str:
     table = [(name, counts[name]) for name in EXERCISES if name in counts]
     table.append(("total", [sum(n[i] for _, n in table) for i in range(len(columns))]))
     width = max(len("exercise"), *(len(name) for name, _ in table))
-    at = f" at seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}" if seeds else ""
+    # As in a real round, each notebook's inputs come from the course seed and its cells.
+    at = (f" at course seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}"
+          " (each notebook's inputs from its own case seed)") if seeds else ""
     lines = [f"corpus graded in the sandbox{at}",
              f"{'exercise':<{width}}  " + "  ".join(columns)]
     for name, n in table:

@@ -99,7 +99,7 @@ def test_the_table_counts_each_fault_once_per_snippet():
             selftest._judge_student("alternative", ALTERNATIVE, {1: graded(status="ungradable")}),
             selftest._judge_student("solution", None, {1: graded()})]
     printed = selftest.render(rows, (1, 2))
-    assert "corpus graded in the sandbox at seeds 1 and 2" in printed
+    assert "corpus graded in the sandbox at course seeds 1 and 2 (each" in printed
     counts = summary_counts(printed)
     assert counts["loss"] == (2, 1, 1, 0, 0)
     assert counts[ALTERNATIVE.exercise][3:] == (1, 1)
@@ -195,7 +195,7 @@ def test_selftest_passes_on_main():
     done = run(BIN / "tfgrade", "selftest", "--quick", timeout=1800, check=False)
     assert done.returncode == 0, done.stdout[-3000:]
     assert " 0 failed" in done.stdout
-    assert f"corpus graded in the sandbox at seed {corpus.seeds()[0]}\n" in done.stdout
+    assert f"corpus graded in the sandbox at course seed {corpus.seeds()[0]} (each" in done.stdout
     counts = summary_counts(done.stdout)
     for name in EXERCISES:
         mutants = sum(s.exercise == name for s in corpus.mutants(ROOT))
