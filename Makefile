@@ -26,7 +26,7 @@ demo: env release
 
 ## The kit's own test suite (creates the environment if needed).
 test: env
-	$(RUN) $(BIN)/python -m pytest -q
+	$(RUN) $(BIN)/python -m pytest -q --durations=15
 
 test-fast: env
 	$(RUN) $(BIN)/python -m pytest -q -m "not slow"

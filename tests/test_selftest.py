@@ -187,21 +187,29 @@ def test_mutants_that_stop_losing_points_or_give_wrong_hints_are_named(tmp_path)
     assert summary_counts(selftest.render(rows, corpus.seeds()))["loss"] == (2, 1, 2, 1, 0)
 
 
+# The exercises whose sandboxed corpus the suite grades: those built on the others (their
+# stand-ins cross the channel: tensors, a layer, logits and gradients). The whole corpus is
+# graded in process at both seeds by tests/test_corpus_kernel.py, and in the sandbox by
+# `tfgrade selftest` itself (about 7 minutes here, too long for every run of the suite).
+SANDBOXED = ("train", "my_model", "train_minibatch")
+
+
 @pytest.mark.slow
 def test_selftest_passes_on_main():
     """The real command, as `--quick` (the kit's seed; the second seed's plumbing is the
-    test above, the nbgrader runs the test below): every row ok, and the table counts
-    the whole corpus with no false pass, wrong hint or false fail."""
-    done = run(BIN / "tfgrade", "selftest", "--quick", timeout=1800, check=False)
+    test above, the nbgrader runs the test below) on :data:`SANDBOXED`: every row ok, and
+    the table counts their whole corpus with no false pass, wrong hint or false fail."""
+    only = [arg for name in SANDBOXED for arg in ("--exercise", name)]
+    done = run(BIN / "tfgrade", "selftest", "--quick", *only, timeout=1800, check=False)
     assert done.returncode == 0, done.stdout[-3000:]
     assert " 0 failed" in done.stdout
     assert f"corpus graded in the sandbox at course seed {corpus.seeds()[0]} (each" in done.stdout
     counts = summary_counts(done.stdout)
-    for name in EXERCISES:
+    for name in SANDBOXED:
         mutants = sum(s.exercise == name for s in corpus.mutants(ROOT))
         alternatives = sum(s.exercise == name for s in corpus.alternatives(ROOT))
         assert counts[name] == (mutants, 0, 0, alternatives, 0), (name, counts[name])
-    assert counts["total"] == (len(corpus.mutants(ROOT)), 0, 0, len(corpus.alternatives(ROOT)), 0)
+    assert set(counts) == {*SANDBOXED, "total"}
 
 
 @pytest.mark.slow

@@ -16,8 +16,8 @@ HINT_AFTER_UPDATE = ("Each loss is recorded after its update; the contract recor
 HINT_NOT_DESCENT = idea("The values are not those of gradient descent on these arguments: each step "
                         "takes (loss, (dW, db)) from grad at the current W and b, records the loss, "
                         "then sets W to W - rate * dW and b to b - rate * db.")
-HINT_IN_PLACE = ("W and b are tensors, which cannot be changed in place: compute new ones "
-                 "(W = W - rate * dW) at each step.")
+HINT_IN_PLACE = ("W and b are tensors, which cannot be changed in place: at each step, compute "
+                 "new ones from the old ones and their gradients, and give them the old names.")
 HINT_SLOW_TRAIN = ("Does the loop stop after `steps` steps? Loop with for _ in range(steps), "
                    "and keep any printing or plotting out of it.")
 
