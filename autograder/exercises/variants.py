@@ -8,8 +8,8 @@ the seed (``order``), so that a memoising answer cannot predict which call comes
 first; every call is judged like a case of its own, and each variant adds one
 observation: when the reference's result changes with the argument, the student's
 must change too. If it does not, the observation names the argument that seems to be
-ignored (``HINT_IGNORED_<ARGUMENT>``); a hint at the level of the idea (:func:`idea`) is
-then dropped from the case, since a repeated answer is not a wrong idea.
+ignored (``HINT_IGNORED_<ARGUMENT>``), which outranks a hint at the level of the idea
+(:func:`idea`), since a repeated answer is not a wrong idea (``judge._one_explanation``).
 
 The wrappers here turn an exercise's one-call ``probe``/``expect``/``judge``/``plots``
 into ones that handle the variants; the schema of the answer (``replies``) uses
@@ -116,15 +116,12 @@ def judging(judge_one, outputs):
             ignored.append(independent(arg, base, one, outputs))
             stale += found
             observations += found + [ignored[-1]]
-        if explained:  # a known mistake of the case's own call explains an unchanged output
-            for check in ignored:
+        if not explained and any(c.hint for c in ignored):
+            # A stale answer: any resemblance of the repeated answer to a known mistake for
+            # the other arguments is chance. Which of the remaining hints is given (a known
+            # mistake, an ignored argument, an idea) is judge._one_explanation's rule.
+            for check in stale:
                 check.hint = ""
-        elif any(c.hint for c in ignored):
-            # A stale answer: not a wrong idea, an ignored argument; and any resemblance of
-            # the repeated answer to a known mistake for the other arguments is chance.
-            stale_ids = {id(c) for c in stale}
-            for check in observations:
-                check.hint = "" if check.hint in IDEAS or id(check) in stale_ids else check.hint
         return observations
     return judge
 
