@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 SANDBOXED = "autograder.nbgrader_sandbox.SandboxedGrading"
 
@@ -69,22 +68,21 @@ def _pregrade(item, seed, limits) -> None:
 
 
 def _pregrade_on(cluster, todo: dict, seed, limits) -> None:
-    """The same on a Dask cluster (``cluster.Cluster``): notebooks read here, graded on
-    the workers; a student the cluster could not grade is graded by the pipeline."""
+    """The same on a Dask cluster (``cluster.Cluster``): each notebook read once, here,
+    and graded on the workers; a student the cluster could not grade is graded by the
+    pipeline."""
     from . import nbgrader_sandbox
-    from .grade import Ungradable, read_notebook
-    from .reference import read_reference
-    from .submissions import Submission
-    reference_cells, notebooks = cluster.reference_cells or read_reference(), {}
+    from .grade import Ungradable, read_notebook, runnable_cells
+    notebooks = {}
 
     def items():
         for student, path in todo.items():
             try:
                 notebooks[student] = read_notebook(path)
             except Ungradable:
-                continue
-            submission = Submission(student, Path(path), "", student)
-            yield student, cluster.task(submission, seed, limits, reference_cells)
+                continue  # nbgrader's pipeline reports it
+            cells = runnable_cells(notebooks[student])
+            yield student, cluster.task_of(student, student, cells, seed, limits)
 
     for student, outcome in cluster.grade(items()):
         if hasattr(outcome, "exercises"):

@@ -5,10 +5,13 @@ an HPC queue, one API) are long-lived, so each keeps one warm forkserver for eve
 submission it grades. The contract:
 
 - **A task is data.** It carries the notebook's runnable cells (read by the client),
-  the student's id, the seed, the limits, the course's reference cells and the kit's
-  fingerprint. A worker needs the kit installed and nothing else of the course: it
-  reads no file of the course or of the submissions, and grades with the reference it
-  was sent (``reference.shared``: one trusted reference process per worker).
+  the student's id, the seed, the limits, the digest of the course's reference and the
+  kit's fingerprint. A worker needs the kit installed and nothing else of the course:
+  it reads no file of the course or of the submissions. The reference cells travel
+  once per worker, in the :class:`WarmWorker` plugin the client registers under the
+  reference's digest (Dask hands it to workers that join later too), and each worker
+  grades with one trusted reference process per reference (``reference.shared``).
+  Several courses can share a cluster: each task names the reference it was made for.
 - **A worker refuses a task from another kit** (:class:`KitMismatch`): its results
   would be recorded as current for a kit that did not grade them.
 - **The sandbox applies on the workers exactly as locally.** :class:`WarmWorker`, a
@@ -66,9 +69,8 @@ def _allow_children() -> None:
 class WarmWorker(distributed.WorkerPlugin):
     """A Dask worker plugin: when a worker starts (or joins later), start the sandbox's
     forkserver, which imports TensorFlow once for every sandbox of this worker, and the
-    reference process for ``reference_cells``, a forkserver child."""
-
-    name = PLUGIN_NAME
+    reference process for ``reference_cells``, a forkserver child. The plugin keeps the
+    cells: tasks name them by digest (:func:`plugin_name`)."""
 
     def __init__(self, reference_cells=None):
         self.reference_cells = [tuple(cell) for cell in reference_cells or ()]
@@ -83,6 +85,11 @@ class WarmWorker(distributed.WorkerPlugin):
 
     def teardown(self, worker=None) -> None:
         pass
+
+
+def plugin_name(reference_digest: str) -> str:
+    """The name a client registers :class:`WarmWorker` under for one reference."""
+    return f"{PLUGIN_NAME}-{reference_digest}"
 
 
 def dask_setup(worker) -> None:
@@ -100,17 +107,30 @@ class Task:
     cells: tuple  # (label, source) pairs: the notebook's runnable cells
     seed: int
     limits: object  # sandbox.Limits
-    reference_cells: tuple
+    reference: str  # the digest of the course's reference cells (reference.cells_digest)
     kit: str
+
+
+class ReferenceMissing(RuntimeError):
+    """A worker has not been sent the reference a task names."""
 
 
 _kit_checked = None
 
 
+def _reference_of(task: Task):
+    from . import reference
+    plugin = distributed.get_worker().plugins.get(plugin_name(task.reference))
+    if plugin is None:
+        raise ReferenceMissing(f"this worker has no reference {task.reference}: the client "
+                               "registers it when it connects (tfgrade ... --scheduler)")
+    return reference.shared(plugin.reference_cells)
+
+
 def grade_task(task: Task):
     """Grade one student on a worker; returns the :class:`grade.Result`."""
     global _kit_checked
-    from . import reference, report
+    from . import report
     from .grade import grade_cells
     if _kit_checked != task.kit:
         own = report.kit_fingerprint()
@@ -120,7 +140,7 @@ def grade_task(task: Task):
         _kit_checked = task.kit
     _allow_children()
     result = grade_cells(list(task.cells), task.student_id, task.seed, task.limits,
-                         reference.shared(task.reference_cells))
+                         _reference_of(task))
     result.submitted_as = task.submitted_as
     return result
 
@@ -129,12 +149,15 @@ def grade_task(task: Task):
 
 class Cluster:
     """A connection to a Dask cluster (``--scheduler ADDRESS``) or a local one started
-    here (``--cluster local:N``), with :class:`WarmWorker` registered on every worker."""
+    here (``--cluster local:N``), with :class:`WarmWorker` registered on every worker
+    for ``reference_cells`` (by default the course's, ``reference.read_reference``)."""
 
     def __init__(self, scheduler: str | None = None, local: int | None = None,
                  reference_cells=None, timeout: float = 30.0):
+        from .reference import cells_digest, read_reference
         self.local_cluster = None
-        self.reference_cells = tuple(tuple(c) for c in reference_cells or ())
+        self.reference_cells = tuple(tuple(c) for c in reference_cells or read_reference())
+        self.reference = cells_digest(self.reference_cells)
         try:
             if scheduler:
                 self.client = distributed.Client(scheduler, timeout=timeout)
@@ -151,7 +174,8 @@ class Cluster:
             self.close()
             where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
             raise ClusterError(f"cannot reach {where}: {exc}") from None
-        self.client.register_plugin(WarmWorker(self.reference_cells), name=PLUGIN_NAME)
+        self.client.register_plugin(WarmWorker(self.reference_cells),
+                                    name=plugin_name(self.reference))
 
     @property
     def threads(self) -> int:
@@ -201,17 +225,12 @@ class Cluster:
             yield keys.pop(future.key), outcome
             submit_more()
 
-    def grade_class(self, todo: list, seed: int, limits, reference_cells=None):
+    def grade_class(self, todo: list, seed: int, limits):
         """``batch``'s grading on the cluster: yield ``(submission, key, result)`` for
         each ``(submission, key)`` of ``todo``, ``result`` as plain data. The notebooks
-        are read here; what cannot be read never leaves the client. The reference is
-        the cluster's (the course's, read when it connected) unless given."""
+        are read here; what cannot be read never leaves the client."""
         from .batch import grader_error
-        reference_cells = reference_cells or self.reference_cells
-        if not reference_cells:
-            from .reference import read_reference
-            reference_cells = read_reference()  # raises: there is nothing to grade against
-        items = ((pair, self.task(pair[0], seed, limits, reference_cells)) for pair in todo)
+        items = ((pair, self.task(pair[0], seed, limits)) for pair in todo)
         for (submission, key), outcome in self.grade(items):
             if isinstance(outcome, BaseException):
                 outcome = grader_error(submission, seed, "grading on the cluster", outcome)
@@ -219,20 +238,22 @@ class Cluster:
                 outcome = outcome.to_dict()
             yield submission, key, outcome
 
-    @staticmethod
-    def task(submission, seed: int, limits, reference_cells):
+    def task_of(self, student_id: str, submitted_as: str, cells, seed: int, limits) -> Task:
+        """The :class:`Task` that grades ``cells`` (``grade.runnable_cells``)."""
+        from . import report
+        return Task(student_id, submitted_as, tuple(tuple(c) for c in cells), seed, limits,
+                    self.reference, report.kit_fingerprint())
+
+    def task(self, submission, seed: int, limits):
         """The :class:`Task` that grades ``submission``, or its result (plain data)
         when there is nothing to send: no notebook, or one that cannot be read."""
-        from . import report
         from .grade import Result, Ungradable, code_cells
         from .batch import grader_error
         reason = submission.reason
         if submission.notebook is not None:
             try:
-                cells = code_cells(submission.notebook)
-                return Task(submission.student_id, submission.submitted_as, tuple(cells), seed,
-                            limits, tuple(tuple(c) for c in reference_cells),
-                            report.kit_fingerprint())
+                return self.task_of(submission.student_id, submission.submitted_as,
+                                    code_cells(submission.notebook), seed, limits)
             except Ungradable as exc:
                 reason = str(exc)
             except Exception as exc:  # noqa: BLE001 - as a local run: this student's row

@@ -25,6 +25,7 @@ import atexit
 import contextlib
 import hashlib
 import io
+import json
 import os
 import threading
 import types
@@ -78,6 +79,13 @@ def read_reference(root=None) -> list:
         return reference_cells(nbformat.read(str(path), as_version=4))
     except (OSError, ValueError) as exc:
         raise ReferenceFailed(f"cannot read the reference from {path}: {exc}") from None
+
+
+def cells_digest(cells) -> str:
+    """A short name for one set of reference cells (lists and tuples alike): the same
+    cells give the same digest in every process and on every machine."""
+    text = json.dumps([[label, source] for label, source in cells])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def define(cells) -> types.SimpleNamespace:
@@ -211,7 +219,7 @@ class Reference:
 
     def __init__(self, cells):
         self.cells = list(cells)
-        self.digest = hashlib.sha256(repr(self.cells).encode()).hexdigest()[:16]
+        self.digest = cells_digest(self.cells)
         self._executor = None
         self._lock = threading.Lock()
 
@@ -266,7 +274,7 @@ class LocalReference:
 
     def __init__(self, cells):
         self.cells = list(cells)
-        self.digest = hashlib.sha256(repr(self.cells).encode()).hexdigest()[:16]
+        self.digest = cells_digest(self.cells)
         self._worker = _Worker(self.cells)
         self.namespace = self._worker.namespace
 
@@ -290,7 +298,7 @@ _shared_lock = threading.Lock()
 
 def shared(cells) -> Reference:
     """One :class:`Reference` per distinct set of reference cells in this process."""
-    digest = hashlib.sha256(repr(list(cells)).encode()).hexdigest()[:16]
+    digest = cells_digest(cells)
     with _shared_lock:
         if digest not in _shared:
             _shared[digest] = Reference(cells)

@@ -1,6 +1,7 @@
 """Grading on a Dask cluster: the same results as a local run, byte for byte apart from
-timings, from workers that know nothing of the course; a worker killed mid-task costs
-no student and leaves no process behind."""
+timings, from workers that know nothing of the course; ``tfgrade autograde`` fills
+nbgrader's gradebook from the workers; a submission cannot reach the worker that grades
+it; a worker killed mid-task costs no student and leaves no process behind."""
 from __future__ import annotations
 
 import json
@@ -10,13 +11,16 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 from collections import Counter
 
 import pytest
 
-from conftest import BIN, ROOT, SUBMITTED, run
+from conftest import ASSIGNMENT, BIN, ROOT, SAMPLE_CLASS, SUBMITTED, run, with_cell, write_student
 
 TIMINGS = ("seconds", "graded_at")
+# In the workers' environment and in a file beside them: what a submission must not read.
+WORKER_SECRET = f"WORKER-{uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -69,13 +73,23 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def scheduler(tmp_path_factory):
-    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started in an
-    empty folder, with no course in reach (no TFKIT_COURSE, no course above it)."""
-    empty = tmp_path_factory.mktemp("workers")
+def worker_folder(tmp_path_factory):
+    """The workers' folder: no course in it, only a file holding :data:`WORKER_SECRET`."""
+    folder = tmp_path_factory.mktemp("workers")
+    (folder / "planted.txt").write_text(WORKER_SECRET)
+    (folder / "planted.txt").chmod(0o644)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def scheduler(worker_folder):
+    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started in a
+    folder with no course in reach (no TFKIT_COURSE, no course above it)."""
+    empty = worker_folder
     address_file = empty / "scheduler.json"
     env = {k: v for k, v in os.environ.items() if k != "TFKIT_COURSE"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["TFKIT_WORKER_SECRET"] = WORKER_SECRET
     started = []
     try:
         started.append(subprocess.Popen(
@@ -121,6 +135,96 @@ def test_a_class_graded_on_the_cluster_is_the_local_result(scheduler, tmp_path):
     for student in on_cluster:  # what students read is the same too
         assert (tmp_path / "dask" / student / "feedback.md").read_bytes() == \
             (tmp_path / "local" / student / "feedback.md").read_bytes()
+
+
+@pytest.mark.slow
+def test_autograde_on_the_cluster_fills_nbgraders_gradebook(scheduler, tmp_path):
+    """``tfgrade autograde --scheduler``: the workers grade every student ahead of
+    nbgrader's pipeline (none is graded again on the client), and the gradebook holds
+    the sample class's expected scores."""
+    from autograder.exercises import EXERCISES
+    from autograder.gradebook import nbgrader_scores
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    students = [("full_marks", "full_marks"), ("untouched", "untouched"),
+                ("column_predict", "column_predict")]
+    make_class(course / "submitted", students)
+    run(BIN / "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
+        f"--CourseDirectory.root={course}", cwd=course)
+    done = run(BIN / "tfgrade", "autograde", ASSIGNMENT, "--scheduler", scheduler, "--force",
+               cwd=course)
+    assert done.stderr.count("graded ahead, in parallel") == len(students), done.stderr[-3000:]
+    assert "graded now" not in done.stderr
+    expected = json.loads((SAMPLE_CLASS / "expected.json").read_text())
+    scores = nbgrader_scores(course, [name for name, _ in students])
+    for student, per_exercise in scores.items():
+        for name, score in per_exercise.items():
+            if name in expected[student]:
+                assert score < EXERCISES[name].points, (student, name)
+            else:
+                assert score == EXERCISES[name].points, (student, name, score)
+
+
+def worker_probe(pids: list, planted: str) -> str:
+    """A cell that looks for the worker grading it: its environment, a signal to it, a
+    file beside it. Anything found swaps ``predict`` for a wrong one."""
+    return (
+        "import os\n"
+        "found = []\n"
+        f"for pid in {pids!r}:\n"
+        "    try:\n"
+        "        with open(f'/proc/{pid}/environ', 'rb') as handle:\n"
+        f"            if {WORKER_SECRET.encode()!r} in handle.read():\n"
+        "                found.append(('environ', pid))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    try:\n"
+        "        os.kill(pid, 0)\n"
+        "        found.append(('signal', pid))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "try:\n"
+        f"    with open({planted!r}) as handle:\n"
+        f"        if {WORKER_SECRET!r} in handle.read():\n"
+        "            found.append('file')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "if found:\n"
+        "    def predict(W, b, inputs):\n"
+        "        return tf.zeros([inputs.shape[0]])\n")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the isolation tests run as root")
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_submission_cannot_reach_the_worker_grading_it(scheduler, worker_folder, tmp_path,
+                                                         full_marks, protected):
+    """From the full-marks notebook (100 points): a cell reads the worker's environment,
+    signals it and reads a file beside it. In the sandbox it finds nothing; with the
+    isolation switched off (``route="none"``) the same cell finds the worker, and
+    ``predict`` loses its points."""
+    from autograder.batch import run_round
+    from autograder.cluster import Cluster
+    from autograder.exercises import EXERCISES
+    from autograder.reference import read_reference
+    from autograder.sandbox import Limits
+    limits = Limits(time_scale=3) if protected else Limits(time_scale=3, route="none")
+    with Cluster(scheduler=scheduler, reference_cells=read_reference(ROOT)) as cluster:
+        pids = sorted(cluster.client.run(os.getpid).values())
+        probe = worker_probe(pids, str(worker_folder / "planted.txt"))
+        write_student(tmp_path / "submitted", "adversary", with_cell(full_marks, probe, after="predict"))
+        run_round([tmp_path / "submitted"], tmp_path / "out", seed=20211, progress=False,
+                  limits=limits, cluster=cluster)
+        assert sorted(cluster.client.run(os.getpid).values()) == pids  # no worker was lost
+    result = json.loads((tmp_path / "out" / "adversary" / "result.json").read_text())
+    assert result["status"] == "graded" and "skipped" not in result["reason"], result["reason"]
+    predict = result["exercises"]["predict"]
+    if protected:
+        assert result["score"] == 100, predict["feedback"]
+    else:
+        assert predict["score"] < EXERCISES["predict"].points
 
 
 def test_the_cluster_options_are_checked_before_anything_starts(tmp_path):
