@@ -186,3 +186,30 @@ def test_output_is_truncated(tmp_path, full_marks):
     result = grade(tmp_path, with_cell(full_marks, loud, after="setup_imports"))
     assert result.score == 100
     assert len(result.output) <= FAST.output_chars and "characters dropped" in result.output
+
+
+MAIN_SCRIPT = '''
+import os
+with open(os.environ["MARKER"], "a") as marker:
+    marker.write(f"{os.getpid()}\\n")
+if __name__ == "__main__":
+    from autograder.grade import grade_submission
+    from autograder.sandbox import Limits
+    result = grade_submission(os.environ["NOTEBOOK"], "x", 5, Limits(time_scale=3))
+    print(result.status, result.score)
+'''
+
+
+def test_the_graders_main_script_runs_once(tmp_path):
+    """The forkserver's children (each sandbox, the reference process) do not run the
+    grader's main script again (Python 3.11's forkserver would, once per child: about a
+    second each under ``nbgrader`` or a Dask worker). A script that notes each run
+    grades a full-marks notebook: it ran once, in the grader."""
+    from conftest import BIN, FULL_MARKS, run
+    script, marker = tmp_path / "grader_main.py", tmp_path / "runs.txt"
+    script.write_text(MAIN_SCRIPT)
+    done = run(BIN / "python", script, cwd=tmp_path,
+               env={"MARKER": str(marker), "NOTEBOOK": str(FULL_MARKS), "TFKIT_COURSE": str(ROOT)})
+    assert done.stdout.split() == ["graded", "100.0"], done.stderr[-2000:]
+    runs = marker.read_text().split()
+    assert len(runs) == 1, f"the main script ran {len(runs)} times (in processes {runs})"
