@@ -45,9 +45,10 @@ def expect_one(reference, case):
                                             case["steps"])
     W, b = weights(model)
     want = {"losses": [float(v) for v in losses], "W": W, "b": b}
-    model, optimizer = keras_model(case["W"], case["b"]), sgd(case)  # one step more: losses after each update
-    want["after"] = [float(v) for v in reference.train_with_optimizer(
-        model, optimizer, *tensors(case, "inputs", "targets"), case["steps"] + 1)][1:]
+    # One step more, continuing the same model and optimizer (its momentum included):
+    # the losses after each update, without running the first `steps` again.
+    one_more = reference.train_with_optimizer(model, optimizer, *tensors(case, "inputs", "targets"), 1)
+    want["after"] = want["losses"][1:] + [float(v) for v in one_more]
     want["band"] = bands.descent_band(case["W"], case["b"], case["inputs"], case["targets"], case["rate"],
                                       case["steps"], want, momentum=case.get("momentum", 0.0))
     return want
