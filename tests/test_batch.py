@@ -135,27 +135,31 @@ def test_seed_replays_exactly_and_is_recorded(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_9_leaves_only_whole_files(tmp_path, full_marks):
-    folder = build_class(tmp_path / "submitted", full_marks)
+def test_kill_9_leaves_only_whole_files(tmp_path):
+    """A run killed with SIGKILL after two students leaves whole files only, and the
+    next run grades the rest (8 students: copies of a full-marks, an untouched and two
+    mistaken notebooks, so the batch is still running when it is killed)."""
+    folder = tmp_path / "submitted"
+    for i, student in enumerate(["full_marks", "untouched", "column_predict", "sum_loss"] * 2):
+        shutil.copytree(SUBMITTED / student, folder / f"s{i}_{student}")
     out = tmp_path / "out"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen([str(BIN / "tfgrade"), "grade", str(folder), "--out", str(out),
-                                "--jobs", "2", "--quiet", "--time-scale", "0.3", "--cell-seconds", "5"],
+                                "--jobs", "2", "--quiet"],
                                cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while len(list(out.glob("*/result.json"))) < 4 and time.monotonic() < deadline:
+    while len(list(out.glob("*/result.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     finished = list(out.glob("*/result.json"))
-    assert 4 <= len(finished) < 20
+    assert 2 <= len(finished) < 8
     for path in finished:
         json.loads(path.read_text())  # whole, or it would not parse
     assert set(rows(out)) <= {p.parent.name for p in finished}
-    done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
-                   "--cell-seconds", "5", check=False)
-    assert done.returncode == 3 and len(rows(out)) == 20
+    done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", check=False)
+    assert done.returncode == 0 and len(rows(out)) == 8, done.stderr[-2000:]
     assert not list(out.glob("**/.*.tmp"))
 
 
