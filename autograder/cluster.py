@@ -30,9 +30,14 @@ module only for ``--scheduler`` and ``--cluster``.
 from __future__ import annotations
 
 import collections
+import contextlib
+import json
 import logging
 import multiprocessing
 import os
+import subprocess
+import sys
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -273,3 +278,43 @@ class Cluster:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+@contextlib.contextmanager
+def standing_cluster(folder, workers: int, env=None, preload: bool = True, log=None,
+                     timeout: float = 120.0):
+    """A cluster as a course keeps one running, started in ``folder`` with this
+    environment's ``dask`` command: ``dask scheduler`` and ``dask worker --nworkers
+    workers --nthreads 1`` (with ``--preload autograder.cluster`` when ``preload``).
+    Yields ``(address, worker_process)`` once the workers have joined; both commands
+    are stopped on exit. ``env`` is their environment (default: this one), ``log`` an
+    open file for their output (default: none)."""
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
+    address_file = os.path.join(folder, "scheduler.json")
+    output = dict(stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+    started = []
+    try:
+        started.append(subprocess.Popen(
+            [dask, "scheduler", "--scheduler-file", address_file, "--port", "0", "--no-dashboard"],
+            cwd=folder, env=env, **output))
+        deadline = time.monotonic() + timeout
+        while not os.path.isfile(address_file):
+            if time.monotonic() > deadline or started[0].poll() is not None:
+                raise ClusterError(f"the Dask scheduler did not start in {folder}")
+            time.sleep(0.05)
+        started.append(subprocess.Popen(
+            [dask, "worker", "--scheduler-file", address_file, "--nworkers", str(workers),
+             "--nthreads", "1", "--no-dashboard", *(["--preload", __name__] if preload else [])],
+            cwd=folder, env=env, **output))
+        with open(address_file) as handle:
+            address = json.load(handle)["address"]
+        with distributed.Client(address, timeout=timeout) as client:
+            client.wait_for_workers(workers, timeout=timeout)
+        yield address, started[1]
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -11,7 +11,9 @@ What it does, in one run on one machine:
 1. builds a temporary course (``nbgrader_config.py`` and ``source/`` copied, then
    ``nbgrader generate_assignment``; not timed) and ``--n`` submissions
    ``s001..sNNN``, cycling through the students of ``examples/sample_class`` in a
-   fixed order (correct, stub, then each mistake), so the mix is reproducible;
+   fixed order (correct, stub, then each mistake), so the mix is reproducible; each
+   copy's ``predict`` cell gets a comment naming its student, so every submission
+   draws its own inputs, as in a real class (see ``make_class``);
 2. grades a class of copies of the ``untouched`` stub with tfgrade (the student's
    code does nothing, so wall time / submissions x jobs is the grader's own
    overhead per submission); this run also warms the disk cache for both graders;
@@ -260,14 +262,24 @@ def notebook_of(folder: Path, student: str) -> Path:
 
 
 def make_class(submitted: Path, n: int, cycle: list) -> dict:
-    """``n`` submissions s001.. cycling through ``cycle``; student -> sample student."""
+    """``n`` submissions s001.. cycling through ``cycle``; student -> sample student.
+
+    Each copy's ``predict`` cell ends with a comment naming its student, so no two
+    submissions share code: each draws its own inputs (``grade.derive_case_seed``)
+    and the reference computes its expected values afresh, as in a real class. Plain
+    copies would share inputs and let the reference's memo answer three in four."""
+    import nbformat
+    from autograder.course import grade_id
     width = max(3, len(str(n)))
     origin = {}
     for index in range(n):
         student, sample = f"s{index + 1:0{width}d}", cycle[index % len(cycle)]
+        notebook = nbformat.read(str(notebook_of(SAMPLE_CLASS / "submitted", sample)), as_version=4)
+        cell = next(c for c in notebook.cells if grade_id(c) == "predict")
+        cell.source = cell.source.rstrip("\n") + f"\n# submission {student}\n"
         target = notebook_of(submitted, student)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(notebook_of(SAMPLE_CLASS / "submitted", sample), target)
+        nbformat.write(notebook, str(target))
         origin[student] = sample
     return origin
 
@@ -572,27 +584,15 @@ def warm_cluster_run(work: Path, course: Path, stubs: Path, out: Path, jobs: int
     ``dask worker --preload autograder.cluster`` in an empty folder. The stubs are
     graded on it once (the reference process warms up), then the class is timed. The
     workers' memory is sampled too: they are not under the tfgrade command."""
+    from autograder.cluster import standing_cluster
     empty = work / "workers"
     empty.mkdir()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
     env.pop("TFKIT_COURSE", None)
-    address_file = empty / "scheduler.json"
-    started = []
-    try:
-        with open(work / "dask_cluster.log", "w") as log:
-            started.append(subprocess.Popen(
-                [BIN / "dask", "scheduler", "--scheduler-file", address_file, "--port", "0",
-                 "--no-dashboard"], cwd=empty, env=env, stdout=log, stderr=subprocess.STDOUT))
-            deadline = time.monotonic() + 120
-            while not address_file.is_file() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            started.append(subprocess.Popen(
-                [BIN / "dask", "worker", "--scheduler-file", address_file, "--nworkers", str(jobs),
-                 "--nthreads", "1", "--no-dashboard", "--preload", "autograder.cluster"],
-                cwd=empty, env=env, stdout=log, stderr=subprocess.STDOUT))
-        address = json.loads(address_file.read_text())["address"]
-        workers = PeakMemory(started[1].pid)
+    with open(work / "dask_cluster.log", "w") as log, \
+            standing_cluster(empty, jobs, env=env, log=log) as (address, workers_process):
+        workers = PeakMemory(workers_process.pid)
         workers.start()
         run_tfgrade(stubs / "submitted", stubs / "tfgrade_warm_out", ["--scheduler", address],
                     stubs, work / "tfgrade_warm_stubs.log", n_stubs)
@@ -600,13 +600,6 @@ def warm_cluster_run(work: Path, course: Path, stubs: Path, out: Path, jobs: int
                               work / "tfgrade_dask_warm.log", n)
         figures["workers"] = workers.stop()
         return figures
-    finally:
-        for process in reversed(started):
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -85,34 +84,12 @@ def worker_folder(tmp_path_factory):
 def scheduler(worker_folder):
     """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started in a
     folder with no course in reach (no TFKIT_COURSE, no course above it)."""
-    empty = worker_folder
-    address_file = empty / "scheduler.json"
+    from autograder.cluster import standing_cluster
     env = {k: v for k, v in os.environ.items() if k != "TFKIT_COURSE"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["TFKIT_WORKER_SECRET"] = WORKER_SECRET
-    started = []
-    try:
-        started.append(subprocess.Popen(
-            [BIN / "dask", "scheduler", "--scheduler-file", address_file, "--port", "0",
-             "--no-dashboard"], cwd=empty, env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL))
-        wait_for(address_file.is_file, 60, "the scheduler's address")
-        started.append(subprocess.Popen(
-            [BIN / "dask", "worker", "--scheduler-file", address_file, "--nworkers", "2",
-             "--nthreads", "1", "--no-dashboard"], cwd=empty, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        address = json.loads(address_file.read_text())["address"]
-        from distributed import Client
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
+    with standing_cluster(worker_folder, 2, env=env, preload=False) as (address, _workers):
         yield address
-    finally:
-        for process in reversed(started):
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.mark.slow
