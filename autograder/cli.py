@@ -44,7 +44,7 @@ def _warn_if_not_isolated() -> None:
 
 def _warm_up() -> None:
     """Start the sandbox's forkserver, which imports TensorFlow once for every sandbox,
-    and the course's reference process, its child, as soon as that import is done.
+    and the course's first reference process, its child, as soon as that import is done.
     Grading needs no TensorFlow in this process (the judges are NumPy): not importing
     it here leaves both cores to the forkserver's import, the longest step before the
     first student is graded."""

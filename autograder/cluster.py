@@ -10,7 +10,8 @@ submission it grades. The contract:
   it reads no file of the course or of the submissions. The reference cells travel
   once per worker, in the :class:`WarmWorker` plugin the client registers under the
   reference's digest (Dask hands it to workers that join later too), and each worker
-  grades with one trusted reference process per reference (``reference.shared``).
+  grades with the trusted reference processes of that reference (``reference.shared``;
+  a worker with one thread keeps one).
   Several courses can share a cluster: each task names the reference it was made for.
 - **A worker refuses a task from another kit** (:class:`KitMismatch`): its results
   would be recorded as current for a kit that did not grade them.

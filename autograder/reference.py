@@ -214,12 +214,17 @@ def _run_in_worker(method: str, *args):
 
 
 class Reference:
-    """The course's reference, in a trusted process of its own (started on first use,
-    shared by every grading thread; its calls are answered one at a time)."""
+    """The course's reference, in trusted processes of its own, shared by every grading
+    thread: the first starts on first use, and another (up to ``processes``, by default
+    one per core) only when every one is busy with a call, so one grading thread keeps
+    one process and two threads on two cores get two. Each submission needs its own
+    expected values (its inputs come from its own case seed), so with a single process
+    the grading threads would queue behind each other's reference work."""
 
-    def __init__(self, cells):
+    def __init__(self, cells, processes: int | None = None):
         self.cells = list(cells)
         self.digest = cells_digest(self.cells)
+        self.processes = processes or os.cpu_count() or 1
         self._executor = None
         self._lock = threading.Lock()
 
@@ -231,7 +236,7 @@ class Reference:
         with self._lock:
             if self._executor is None:
                 from .sandbox import process_context
-                self._executor = ProcessPoolExecutor(1, mp_context=process_context(),
+                self._executor = ProcessPoolExecutor(self.processes, mp_context=process_context(),
                                                      initializer=_start_worker, initargs=(self.cells,))
             return self._executor
 
