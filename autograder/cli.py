@@ -42,7 +42,7 @@ def _warn_if_not_isolated() -> None:
         print(f"WARNING: {warning}", file=sys.stderr)
 
 
-def _warm_up() -> None:
+def _warm_up(jobs: int | None = None) -> None:
     """Start the sandbox's forkserver, which imports TensorFlow once for every sandbox,
     and the course's first reference process, its child, as soon as that import is done.
     Grading needs no TensorFlow in this process (the judges are NumPy): not importing
@@ -53,7 +53,7 @@ def _warm_up() -> None:
     from .sandbox import start_forkserver
     start_forkserver()
     try:
-        warm_reference(read_reference())
+        warm_reference(read_reference(), jobs)  # one reference process per grading thread
     except (OSError, ReferenceFailed):
         pass  # the grading says why, per student
 
@@ -253,7 +253,7 @@ def _grade(args) -> int:
     _log_to_console()
     if cluster is None:
         _warn_if_not_isolated()
-        _warm_up()
+        _warm_up(args.jobs)
     from contextlib import nullcontext
     from . import report
     from .batch import run_round
@@ -338,7 +338,7 @@ def _autograde(args) -> int:
     _quiet_library_warnings()
     if cluster is None:
         _warn_if_not_isolated()
-        _warm_up()
+        _warm_up(args.jobs)
     from contextlib import nullcontext
     from .autograde import CourseError, autograde
     extra = [f"--SandboxedGrading.{name}={value}" for name, value in

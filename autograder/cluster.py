@@ -87,7 +87,8 @@ class WarmWorker(distributed.WorkerPlugin):
         sandbox.start_forkserver()
         if self.reference_cells:
             from .batch import warm_reference
-            warm_reference(self.reference_cells)
+            # one reference process per thread of this worker (one, as docs/cluster.md asks)
+            warm_reference(self.reference_cells, worker.state.nthreads if worker else None)
 
     def teardown(self, worker=None) -> None:
         pass

@@ -307,12 +307,13 @@ _shared: dict = {}
 _shared_lock = threading.Lock()
 
 
-def shared(cells) -> Reference:
-    """One :class:`Reference` per distinct set of reference cells in this process."""
+def shared(cells, processes: int | None = None) -> Reference:
+    """One :class:`Reference` per distinct set of reference cells in this process; the call
+    that creates it sets its ``processes`` (best: the number of grading threads)."""
     digest = cells_digest(cells)
     with _shared_lock:
         if digest not in _shared:
-            _shared[digest] = Reference(cells)
+            _shared[digest] = Reference(cells, processes)
         return _shared[digest]
 
 

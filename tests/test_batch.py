@@ -179,3 +179,24 @@ def test_submissions_are_found_in_every_layout(tmp_path):
     shutil.move(str(tmp_path / "empty_student"), tmp_path / "classroom" / "empty_student")
     [empty] = find_submissions([tmp_path / "classroom"])
     assert empty.notebook is None and "no notebook" in empty.reason
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_reference_process_per_grading_thread(threads):
+    """The reference warmed for ``threads`` grading threads starts at most that many
+    processes, even when the first student's call arrives while the first process is
+    still starting (which, unbounded, starts a second one: memory for nothing)."""
+    import numpy as np
+    from autograder.batch import warm_reference
+    from autograder.reference import read_reference
+    # a cell of its own gives this reference a digest of its own: a fresh pool
+    cells = [*read_reference(ROOT), ("pool sizing", f"_threads = {threads}")]
+    reference = warm_reference(cells, threads)
+    try:
+        case = EXERCISES["predict"].cases(np.random.default_rng(threads))[0]
+        for _ in range(3):
+            reference.expected("predict", case)
+        started = len(reference._pool()._processes)
+        assert 1 <= started <= threads
+    finally:
+        reference.close()
