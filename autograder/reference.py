@@ -222,8 +222,8 @@ def _run_in_worker(method: str, *args):
 class Reference:
     """The course's reference, in trusted processes of its own, shared by every grading
     thread: the first starts on first use, and another (up to ``processes``, by default
-    one per core) only when every one is busy with a call, so one grading thread keeps
-    one process and two threads on two cores get two. Each submission needs its own
+    one per core) only when every one is busy with a call or still starting; grading
+    asks for one per grading thread (``batch.warm_reference``). Each submission needs its own
     expected values (its inputs come from its own case seed), so with a single process
     the grading threads would queue behind each other's reference work."""
 
