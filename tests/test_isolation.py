@@ -383,7 +383,7 @@ def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, mon
     class Started(Exception):
         pass
 
-    def start():
+    def start(jobs=None):
         raise Started
 
     write_student(tmp_path / "in", "someone", full_marks)

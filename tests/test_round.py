@@ -289,7 +289,7 @@ def test_ignored_files_are_listed_and_the_output_folder_is_no_student(tmp_path):
 
 def test_the_cli_ends_with_the_summary_and_exits_3_when_some_are_ungradable(fake, tmp_path,
                                                                             monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_warm_up", lambda: None)
+    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
     folder = tmp_path / "submitted"
     submit(folder, "ann")
     (folder / "broken" / "tf_from_scratch").mkdir(parents=True)  # no notebook: ungradable
