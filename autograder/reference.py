@@ -204,14 +204,9 @@ def _start_worker(cells) -> None:
     global _worker
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from .sandbox import exit_with_parent
+    from .sandbox import exit_with_parent, one_tensorflow_thread
     exit_with_parent()  # not an orphan when the grader or a Dask worker is killed
-    import tensorflow as tf
-    # One thread per process, as in the sandbox: each grading thread keeps a sandbox and a
-    # reference process busy in turn, so TensorFlow's own thread pools only contend with
-    # them (their idle threads spin) and slow every small operation.
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    one_tensorflow_thread()  # as in the sandbox
     _worker = _Worker(cells)
 
 

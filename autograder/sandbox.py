@@ -226,10 +226,18 @@ def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool) -> l
     for std in (0, 1, 2):
         os.dup2(devnull, std)
     os.close(devnull)
+    one_tensorflow_thread()
+    return applied
+
+
+def one_tensorflow_thread() -> None:
+    """Run this process's TensorFlow on one thread (before its first operation). Each
+    grading thread keeps a sandbox and a reference process busy in turn, one core's
+    worth: TensorFlow's own thread pools would only contend with the other grading
+    threads' processes (their idle threads spin) and slow every small operation."""
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    return applied
 
 
 def _private_folder() -> str:
