@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 # nbgrader shells out to `alembic` by name, so the environment's bin/ must come first on PATH.
-RUN    := PATH="$(CURDIR)/$(BIN):$$PATH" TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore
+RUN    := PATH="$(abspath $(BIN)):$$PATH" TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore
 
 .PHONY: env release demo test test-fast bench bench-isolation clean
 
@@ -20,8 +20,9 @@ $(BIN)/.installed: pyproject.toml
 release: env
 	$(RUN) $(BIN)/python -m autograder.build
 
-## Grade the bundled sample class with nbgrader and with tfgrade, then print both tables.
-demo: env release
+## Grade the bundled sample class with nbgrader and with tfgrade in demo_out/ (a course of its
+## own: the course's submitted/, autograded/, feedback/ and gradebook.db are never touched).
+demo: env
 	$(RUN) $(BIN)/python -m autograder.demo
 
 ## The kit's own test suite (creates the environment if needed).
@@ -39,5 +40,9 @@ bench: env
 bench-isolation: env
 	$(RUN) $(BIN)/python benchmarks/isolation.py
 
+## Remove what the build and the demo made. Never a course's data (gradebook.db, submitted/,
+## autograded/, feedback/, grades): those hold a term's grades.
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded feedback demo_out
+	rm -rf $(VENV) demo_out build dist .pytest_cache benchmarks/out *.egg-info
+	for d in autograder tests benchmarks examples; do \
+	    if [ -d $$d ]; then find $$d -name __pycache__ -type d -prune -exec rm -rf {} +; fi; done

@@ -1,12 +1,21 @@
-"""``make demo``: grade the bundled sample class with both graders and print the table.
+"""``make demo``: grade the bundled sample class with both graders, in a workspace of its own.
 
-Copies ``examples/sample_class/submitted`` into the course's ``submitted/`` (ignored by
-git), runs the nbgrader route (``tfgrade autograde``: nbgrader's own pipeline, graded in
-the sandbox, into ``gradebook.db``), then ``tfgrade grade`` into ``demo_out/``, and
-prints each student's total under both.
+The demo never reads or writes the course's own ``submitted/``, ``autograded/``,
+``feedback/`` or ``gradebook.db``: those may hold a real class. It builds a throw-away
+course in ``demo_out/`` (the course's ``nbgrader_config.py`` and ``source/``, and
+``examples/sample_class/submitted`` as its ``submitted/``), and there runs
+
+1. ``nbgrader generate_assignment`` (the workspace's own gradebook),
+2. ``tfgrade autograde`` (nbgrader's pipeline, graded in the sandbox),
+3. ``tfgrade grade submitted --out grades``,
+
+then prints each student's total under both graders and where everything is.
+``demo_out/`` is recreated on each run; a ``demo_out/`` the demo did not make (no
+:data:`MARKER` in it) is refused rather than deleted.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,33 +23,74 @@ import time
 from pathlib import Path
 
 from . import ASSIGNMENT
-from .build import course_root
+from .course import course_root
 from .gradebook import nbgrader_scores
+
+WORKSPACE = "demo_out"
+MARKER = ".tfkit-demo"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run (the message says why, in one line)."""
+
+
+def prepare(root: Path) -> Path:
+    """A fresh demo course in ``root/demo_out``: the course's config and source, the
+    sample class as its submissions. Only a folder the demo made itself is replaced."""
+    workspace = root / WORKSPACE
+    if workspace.is_symlink() or (workspace.exists() and not (workspace / MARKER).is_file()):
+        raise DemoError(f"{workspace} exists and was not made by the demo: move it away first")
+    if workspace.exists():
+        shutil.rmtree(workspace)
+    workspace.mkdir()
+    (workspace / MARKER).write_text("made by `make demo`; deleted and remade by the next one\n")
+    shutil.copy2(root / "nbgrader_config.py", workspace)
+    shutil.copytree(root / "source", workspace / "source")
+    shutil.copytree(root / "examples" / "sample_class" / "submitted", workspace / "submitted")
+    return workspace
+
+
+def _run(workspace: Path, *command: str, quiet_stderr: bool = False) -> None:
+    # nbgrader shells out to `alembic` by name: the environment's bin/ goes first on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(list(command), cwd=workspace, check=False, env=env,
+                          stderr=subprocess.PIPE if quiet_stderr else None, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or "")[-3000:]
+        raise DemoError(f"{' '.join(command[:3])} exited {done.returncode}\n{tail}")
 
 
 def main() -> int:
-    root = course_root()
-    shutil.rmtree(root / "submitted", ignore_errors=True)
-    shutil.copytree(root / "examples" / "sample_class" / "submitted", root / "submitted")
-    students = sorted(p.name for p in (root / "submitted").iterdir())
+    try:
+        return demo(course_root())
+    except DemoError as exc:
+        print(f"make demo: {exc}", file=sys.stderr)
+        return 2
 
-    tfgrade = Path(sys.executable).with_name("tfgrade")
+
+def demo(root: Path) -> int:
+    workspace = prepare(root)
+    students = sorted(p.name for p in (workspace / "submitted").iterdir())
+    print(f"demo workspace: {workspace} (the course's own submitted/, autograded/, feedback/ "
+          "and gradebook.db are not touched)", flush=True)
+    tfgrade = str(Path(sys.executable).with_name("tfgrade"))
+    _run(workspace, sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT,
+         "--force", quiet_stderr=True)
+
     started = time.monotonic()
-    print(f"tfgrade autograde {ASSIGNMENT} ({len(students)} students, into nbgrader's gradebook) ...",
-          flush=True)
-    subprocess.run([str(tfgrade), "autograde", ASSIGNMENT, "--force"], cwd=root, check=True,
-                   stderr=subprocess.DEVNULL)
+    print(f"tfgrade autograde {ASSIGNMENT} ({len(students)} students, into the demo's "
+          "gradebook) ...", flush=True)
+    _run(workspace, tfgrade, "autograde", ASSIGNMENT, "--force", quiet_stderr=True)
     nbgrader_seconds = time.monotonic() - started
-    by_nbgrader = nbgrader_scores(root)
+    by_nbgrader = nbgrader_scores(workspace)
 
     started = time.monotonic()
-    print("tfgrade grade submitted --out demo_out ...", flush=True)
-    subprocess.run([str(tfgrade), "grade", "submitted", "--out", "demo_out", "--force", "--quiet"],
-                   cwd=root, check=True)
+    print("tfgrade grade submitted --out grades ...", flush=True)
+    _run(workspace, tfgrade, "grade", "submitted", "--out", "grades", "--force", "--quiet")
     tfgrade_seconds = time.monotonic() - started
 
     from .report import read_results
-    results = {r["student_id"]: r for r in read_results(root / "demo_out")}
+    results = {r["student_id"]: r for r in read_results(workspace / "grades")}
     print(f"\n{'student':<20} {'nbgrader':>9} {'tfgrade':>8}  agree")
     agree = 0
     for student in students:
@@ -51,8 +101,8 @@ def main() -> int:
         print(f"{student:<20} {theirs:>9.2f} {ours:>8.2f}  {'yes' if same else 'NO'}")
     print(f"\n{agree}/{len(students)} totals agree; tfgrade autograde (with nbgrader's pipeline) "
           f"took {nbgrader_seconds:.1f} s, tfgrade grade {tfgrade_seconds:.1f} s.")
-    print("Per-student feedback: demo_out/<student>/feedback.md; nbgrader's: autograded/ "
-          "(then nbgrader generate_feedback).")
+    print(f"Everything is in {workspace}: grades/<student>/feedback.html and grades/report.html "
+          "(tfgrade), autograded/ and gradebook.db (nbgrader).")
     return 0 if agree == len(students) else 1
 
 
