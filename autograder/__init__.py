@@ -22,3 +22,8 @@ ASSIGNMENT = "tf_from_scratch"
 DEFAULT_SEED = 20211
 """The seed used when none is given; the nbgrader hidden tests use it too, so both
 graders see the same inputs."""
+
+GRADER_ERROR = "grader error"
+"""A result's status when the grader failed, not the submission (the sandbox or the
+reference could not start, the grader raised): never a grade, so no total is shown or
+exported for it, nothing is charged to the student, and the next run grades them again."""

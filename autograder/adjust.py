@@ -231,6 +231,7 @@ class Settings:
     due: str | None = None  # ISO date and time with its zone
     late_policy: str = "none"
     feedback: str = "full"  # full | brief
+    missing_as_zero: bool = False  # canvas.csv: 0, not an empty cell, for missing/ungradable
 
     @classmethod
     def load(cls, out_dir) -> "Settings":

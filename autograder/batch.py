@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import textwrap
 import time
 from collections import Counter
 import os
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import ASSIGNMENT, adjust, escape, report
+from . import ASSIGNMENT, GRADER_ERROR, adjust, escape, report
 from .grade import Result, grade_submission
 from .sandbox import Limits
 from .submissions import NotASubmission, Submission, find_submissions, inside, unique_ids  # noqa: F401
@@ -42,12 +43,13 @@ safe_student_id = escape.safe_student_id  # kept here: the name every caller kno
 
 def grader_error(submission: Submission, seed: int, stage: str, exc: BaseException) -> dict:
     """The result of a student whose grading failed in the grader itself: logged with
-    the traceback for the instructor, recorded as ungradable with the reason."""
+    the traceback for the instructor, recorded as a grader error with the reason (never
+    a grade: see ``autograder.GRADER_ERROR``)."""
     log.error("grader error while %s %s", stage, escape.terminal(submission.student_id),
               exc_info=(type(exc), exc, exc.__traceback__))
     reason = f"grader error: {type(exc).__name__}: {str(exc)[:300]} (while {stage})"
     return Result(student_id=submission.student_id, submitted_as=submission.submitted_as,
-                  status="ungradable", reason=reason, seed=seed).to_dict()
+                  status=GRADER_ERROR, reason=reason, seed=seed).to_dict()
 
 
 def grade_one(submission: Submission, seed: int, limits: Limits) -> dict:
@@ -107,7 +109,7 @@ def stale(previous: dict | None, key: dict) -> str:
         return "new"
     if previous.get("status") == "missing":
         return "submitted after being recorded missing"
-    if str(previous.get("reason", "")).startswith("grader error"):
+    if previous.get("status") == GRADER_ERROR or str(previous.get("reason", "")).startswith("grader error"):
         return "the grader failed last time"
     for field_, why in [("notebook_sha256", "notebook changed"), ("seed", "seed changed"),
                         ("assignment", "assignment changed"), ("kit", "kit changed"),
@@ -154,7 +156,8 @@ def _write_grades(out_dir: Path) -> None:
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_ALL_GRADED = 0, 1, 2, 3
 EXIT_CODES = {EXIT_OK: "every student with a submission was graded",
-              EXIT_ERROR: "tfgrade itself failed (a traceback says where)",
+              EXIT_ERROR: "tfgrade itself failed (a traceback, or a grader error in some "
+                          "students' reason, says where): nothing was charged to them",
               EXIT_USAGE: "nothing was graded: a bad argument, a path, or no submissions",
               EXIT_NOT_ALL_GRADED: "grades.csv was written, but some students are incomplete "
                                    "or ungradable (see their reason)"}
@@ -176,8 +179,21 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
+        if self.statuses[GRADER_ERROR]:
+            return EXIT_ERROR
         return EXIT_NOT_ALL_GRADED if self.statuses["incomplete"] or self.statuses["ungradable"] \
             else EXIT_OK
+
+    def grader_errors(self, results: list) -> str:
+        """One line for the instructor when the grader failed some students, or ''."""
+        failed = [r for r in results if r.get("status") == GRADER_ERROR]
+        if not failed:
+            return ""
+        names = ", ".join(escape.terminal(r["student_id"]) for r in failed[:5]) + (
+            f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        cause = escape.terminal(str(failed[0].get("reason", "")).removeprefix("grader error: "))
+        return (f"grader error for {len(failed)} student{'s' * (len(failed) != 1)} ({names}), "
+                f"not charged to them: {textwrap.shorten(cause, 160)}; fix it and run again")
 
     def lines(self) -> list:
         shown = lambda items: ", ".join(escape.terminal(i) for i in items[:20]) + (  # noqa: E731
@@ -188,7 +204,8 @@ class Summary:
         if whys:
             lines.append("  re-graded: " + ", ".join(f"{n} {why}" for why, n in whys.most_common()))
         lines.append(f"class ({sum(self.statuses.values())} rows): " + ", ".join(
-            f"{self.statuses[s]} {s}" for s in ("graded", "incomplete", "ungradable", "missing"))
+            f"{self.statuses[s]} {s}" for s in ("graded", "incomplete", "ungradable", "missing")
+            + ((GRADER_ERROR,) if self.statuses[GRADER_ERROR] else ()))
             + (f"; {self.late} late" if self.late else ""))
         if self.not_on_roster:
             lines.append(f"not on the roster (graded; on_roster=no in grades.csv): "

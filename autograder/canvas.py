@@ -11,11 +11,16 @@ student is looked up in those columns, in that order.
 ID, Section), then one column for the assignment: the roster's own column for it when
 the roster is a Canvas export that has one (``tf_from_scratch (12345)``, so the import
 updates that assignment), else ``tf_from_scratch`` (Canvas then creates the assignment).
-A plain roster (tfkit ids only) gives each id as the ``SIS Login ID``. The score
-is grades.csv's ``total``. Every roster row gets a line (an empty score, which Canvas
-leaves as it is, for one with no result); a student tfkit
-graded who is not in the roster cannot be imported, so is never silently dropped: they
-are listed in ``canvas_unmatched.csv`` and named at the end of the run.
+A plain roster (tfkit ids only), or a roster row with none of Canvas's three ids, gives
+its tfkit id as the ``SIS Login ID``, so every row carries an id Canvas can match; a row
+with no id at all stops the export (:class:`CanvasError`). The score is grades.csv's
+``total``. A score is only written for a grade: a student with nothing submitted
+(``missing``), a notebook that could not be graded (``ungradable``) or a grader error
+gets an empty cell, which Canvas leaves ungraded, unless the round asks for zeros
+(``--missing-as-zero``; never for a grader error, which is not the student's doing).
+Every roster row gets a line; a student tfkit graded who is not in the roster cannot be
+imported, so is never silently dropped: they are listed in ``canvas_unmatched.csv`` and
+named at the end of the run.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ import csv
 import io
 from pathlib import Path
 
-from . import ASSIGNMENT, adjust, escape
+from . import ASSIGNMENT, GRADER_ERROR, adjust, escape
 
 CANVAS_FILE = "canvas.csv"
 UNMATCHED_FILE = "canvas_unmatched.csv"
@@ -37,6 +42,7 @@ ALIASES = {"Student": ("student", "name", "student name", "full name"),
 # roster headers whose value may be tfkit's student id, in the order they are tried
 MATCH_ON = ("student_id", "username", "login", "sis login id", "sis_login_id", "sis user id",
             "sis_user_id", "id")
+NO_GRADE = ("missing", "ungradable")  # no score unless the round asks for zeros
 
 
 class CanvasError(ValueError):
@@ -104,17 +110,30 @@ def canvas_export(rows: list) -> bool:
 
 
 def _identity(row: dict, student: str | None, from_canvas: bool) -> list:
-    """Canvas's five identity cells for a roster row. A plain roster (ids only) gives
-    its id as the SIS Login ID, the id Canvas courses commonly share with nbgrader."""
+    """Canvas's five identity cells for a roster row. A plain roster (ids only), or a
+    row without any of Canvas's ids, gives its tfkit id as the SIS Login ID, the id
+    Canvas courses commonly share with nbgrader."""
     if not from_canvas:
         return [row.get("name") or student or _key(row), "", "", _key(row), row.get("section", "")]
     cells = [next((row[a] for a in ALIASES[column] if row.get(a)), "") for column in IDENTITY]
     cells[0] = cells[0] or student or _key(row)
+    if not any(cells[1:4]):
+        cells[3] = _key(row)
     return cells
 
 
 def _total(final: adjust.Final) -> str:
     return f"{round(final.total, 2):g}"
+
+
+def score_cell(result: dict, final: adjust.Final, missing_as_zero: bool = False) -> str:
+    """The score Canvas imports for one student: their final total, or '' (left
+    ungraded) when there is no grade; 0 for missing and ungradable work only when the
+    round asks for it. An instructor's override makes a grade whatever the status."""
+    status = result.get("status", "")
+    if final.comments or status not in (*NO_GRADE, GRADER_ERROR):
+        return _total(final)
+    return "0" if missing_as_zero and status in NO_GRADE else ""
 
 
 def sheets(results: list, roster_path, overrides=(), settings: adjust.Settings | None = None) -> tuple:
@@ -130,14 +149,20 @@ def sheets(results: list, roster_path, overrides=(), settings: adjust.Settings |
     writer.writerow([*IDENTITY, column])
     for i, row in enumerate(rows):
         student = matched.get(i)
-        score = _total(adjust.final_grade(by_id[student], list(overrides), settings)) if student else ""
-        writer.writerow([escape.csv_cell(c) for c in [*_identity(row, student, from_canvas), score]])
+        score = score_cell(by_id[student], adjust.final_grade(by_id[student], list(overrides), settings),
+                           settings.missing_as_zero) if student else ""
+        identity = _identity(row, student, from_canvas)
+        if not any(identity[1:4]):
+            raise CanvasError(f"roster row {i + 2} ({escape.terminal(identity[0])[:40]}) has no id "
+                              "Canvas can match (ID, SIS User ID, SIS Login ID or student_id)")
+        writer.writerow([escape.csv_cell(c) for c in [*identity, score]])
     others = csv.writer(rest, lineterminator="\n")
     others.writerow(["student_id", "total", "status", "why"])
     for student in unmatched:
         final = adjust.final_grade(by_id[student], list(overrides), settings)
         others.writerow([escape.csv_cell(c) for c in [
-            student, _total(final), by_id[student].get("status", ""),
+            student, score_cell(by_id[student], final, settings.missing_as_zero),
+            by_id[student].get("status", ""),
             "not in the roster: add their Canvas ID, SIS User ID or SIS Login ID, or enter the "
             "grade by hand"]])
     return canvas.getvalue(), rest.getvalue(), unmatched

@@ -121,7 +121,8 @@ def _seed(text: str) -> int:
 def _grade_settings(args) -> dict:
     """The round's settings this run changes (None: keep what the output folder has)."""
     from . import adjust
-    settings = {"feedback": args.feedback, "late_policy": None, "due": None, "roster": None}
+    settings = {"feedback": args.feedback, "late_policy": None, "due": None, "roster": None,
+                "missing_as_zero": args.missing_as_zero}
     try:
         if args.late_policy is not None:
             settings["late_policy"] = str(adjust.LatePolicy.parse(args.late_policy))
@@ -266,12 +267,16 @@ def _grade(args) -> int:
             progress=not args.quiet, submissions=submissions, settings=settings,
             nbgrader_feedback=args.nbgrader_feedback, cluster=connected)
     summary.ignored = ignored
-    print(report.table(results))
+    from . import adjust
+    print(report.table(results, adjust.read_overrides(args.out)[0], adjust.Settings.load(args.out)))
     print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)}, and result.json and "
           f"feedback.md per student (seed {args.seed})")
     print(f"class report: {os.path.join(args.out, 'report.html')}; each student's feedback.html "
           "beside their feedback.md")
     print("\n".join(summary.lines()))
+    failed = summary.grader_errors(results)
+    if failed:
+        print(f"tfgrade: {failed}", file=sys.stderr)
     return summary.exit_code
 
 
@@ -432,6 +437,9 @@ def _grade_parser(commands, default_seed: int) -> None:
     grade.add_argument("--nbgrader-feedback", metavar="FEEDBACK_DIR",
                        help="also write FEEDBACK_DIR/<student>/tf_from_scratch/tf_from_scratch.html "
                        "for nbgrader release_feedback (e.g. the course's feedback/)")
+    grade.add_argument("--missing-as-zero", action=argparse.BooleanOptionalAction, default=None,
+                       help="canvas.csv: give missing and ungradable students 0 instead of an "
+                       "empty cell, which Canvas leaves ungraded (default: empty; remembered)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     _cluster_options(grade)
     grade.set_defaults(run=_grade)

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from . import ASSIGNMENT, replies
+from . import ASSIGNMENT, GRADER_ERROR, replies
 from .course import cell_role, grade_id
 from .exercises import EXERCISES, TOTAL_POINTS, cases_for
 from .reference import Reference, ReferenceFailed
 from .judge import MALFORMED, ExerciseResult, judge
-from .sandbox import Crashed, Limits, Sandbox, Timeout
+from .sandbox import Crashed, Limits, Sandbox, Timeout, Unavailable
 
 SKIPPED_ROLES = {"test", "check", "demo"}
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -45,6 +45,7 @@ class Ungradable(Exception):
     """The submission cannot be graded at all (the reason is for the instructor)."""
 
 
+
 @dataclass
 class Result:
     """The grade of one submission (the contents of result.json)."""
@@ -53,7 +54,7 @@ class Result:
     submitted_as: str = ""  # the name the submission came with, before it was made safe
     score: float = 0.0
     max_score: float = TOTAL_POINTS
-    status: str = "graded"  # graded | incomplete | ungradable
+    status: str = "graded"  # graded | incomplete | ungradable | grader error (GRADER_ERROR)
     reason: str = ""
     seed: int = 0  # the course seed (--seed)
     case_seed: int | None = None  # the seed the inputs were drawn from (None: nothing graded)
@@ -334,14 +335,14 @@ def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, refere
             result.exercises[name] = run.exercise(name, result.case_seed)
     except Ungradable as exc:
         result.status, result.reason = "ungradable", str(exc)
-    except Crashed as exc:
-        result.status, result.reason = "ungradable", f"the sandbox could not start: {exc}"
+    except Unavailable as exc:
+        result.status, result.reason = GRADER_ERROR, f"grader error: the sandbox could not start: {exc}"
     finally:
         if run is not None:
             run.sandbox.stop()
             result.output = _bounded("\n".join(run.output), run.limits.output_chars)
             notes = list(run.cell_errors.values()) + run.notes
-            if result.status != "ungradable" and notes:
+            if result.status not in ("ungradable", GRADER_ERROR) and notes:
                 result.reason = "; ".join(notes)
                 if any(e.status in ("timeout", "crashed") for e in result.exercises.values()) \
                         or run.skipped:

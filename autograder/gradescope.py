@@ -30,7 +30,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import ASSIGNMENT, DEFAULT_SEED, templating
+from . import ASSIGNMENT, DEFAULT_SEED, GRADER_ERROR, templating
 from .course import notebook_path
 
 CONFIG_FILE = "tfkit-gradescope.json"
@@ -163,6 +163,10 @@ def load_config(root: Path) -> dict:
     return config
 
 
+class GraderFault(RuntimeError):
+    """The grader failed, not the submission (``autograder.GRADER_ERROR``)."""
+
+
 def run(root: Path) -> Path:
     """Grade ``root/submission`` and write ``root/results/results.json`` (and tfkit's own
     files, result.json and the feedback, in ``root/results/tfkit/``)."""
@@ -181,6 +185,10 @@ def run(root: Path) -> Path:
                        Limits(time_scale=float(config["time_scale"]),
                               cell_seconds=float(config["cell_seconds"])))
     result["graded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if result.get("status") == GRADER_ERROR:
+        # no results.json: Gradescope then reports a failed autograder run, which the
+        # instructor can re-run, instead of a 0 the student did not earn
+        raise GraderFault(result.get("reason", GRADER_ERROR))
     mode = config["feedback"] if config["feedback"] in report.FEEDBACK_MODES else "full"
     final = adjust.final_grade(result, [], adjust.Settings(feedback=mode))
     results_dir = root / "results"
@@ -204,7 +212,11 @@ def main(argv=None) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("autograder").addHandler(handler)
-    path = run(args.root)
+    try:
+        path = run(args.root)
+    except GraderFault as exc:
+        print(f"tfgrade: {exc}; no score was written", file=sys.stderr)
+        return 1
     from .contract import TOTAL_POINTS
     score = json.loads(path.read_text(encoding="utf-8")).get("score")
     print(f"wrote {path}: {score:g} / {TOTAL_POINTS:g}")

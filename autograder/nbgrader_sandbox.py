@@ -34,7 +34,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer
 
-from . import DEFAULT_SEED
+from . import DEFAULT_SEED, GRADER_ERROR
 from .course import cell_role, grade_id
 from .grade import grade_notebook, runnable_cells
 
@@ -97,6 +97,10 @@ class SandboxedGrading(NbGraderPreprocessor):
             result = grade_notebook(nb, student, self.seed, limits)
         self.log.info("%s: %s / %s, %s in the sandbox (%s; case seed %s)", student, result.score,
                       result.max_score, result.status, when, result.case_seed)
+        if result.status == GRADER_ERROR:
+            # not the student's fault: nbgrader records nothing for them and reports the
+            # failure, so no zero reaches the gradebook; the next autograde grades them again
+            raise RuntimeError(f"{student}: {result.reason}")
         first_test = True
         for cell in nb.cells:
             if cell.cell_type != "code":

@@ -28,7 +28,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from . import ASSIGNMENT, adjust, canvas, class_report, escape, feedback_html, templating
+from . import ASSIGNMENT, GRADER_ERROR, adjust, canvas, class_report, escape, feedback_html, templating
 from .contract import EXERCISES, TOTAL_POINTS
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def feedback_context(result: dict, final: adjust.Final | None = None, mode: str 
             "not_attempted": not_attempted,
             "sections": sections, "status": status,
             "reason": student_text(reason).replace("\n", " ") if reason else "",
-            "advice": advice(reason) if status == "ungradable" else "",
+            "advice": advice(reason) if status in ("ungradable", GRADER_ERROR) else "",
             "adjusted": final.total != final.auto_total or bool(final.notes),
             "graded": status in ("graded", "incomplete")}
 
@@ -340,12 +340,24 @@ def grades_csv(results: list, overrides=(), settings: adjust.Settings | None = N
     for r in results:
         final = adjust.final_grade(r, list(overrides), settings)
         roster = "" if final.on_roster is None else ("yes" if final.on_roster else "no")
-        row = [r["student_id"], *(_number(v) for v in final.exercises.values()),
-               _number(r.get("score")), final.penalty, final.total, _number(r.get("max_score")),
+        grade = _grade_row(r, final)
+        row = [r["student_id"], *(grade[n] for n in EXERCISES), grade["auto_total"],
+               grade["late_penalty"], grade["total"], _number(r.get("max_score")),
                r.get("status", ""), final.submitted_at or "", adjust.late_days(final), roster,
                " | ".join(final.notes), r.get("reason", "")]
         writer.writerow([escape.csv_cell(cell) for cell in row])
     return buffer.getvalue()
+
+
+def _grade_row(result: dict, final: adjust.Final) -> dict:
+    """One student's numbers as every view shows them: each exercise's final points,
+    ``auto_total``, ``late_penalty`` and ``total``; all '' for a grader error, which is
+    not a grade (``autograder.GRADER_ERROR``) unless an instructor gave one."""
+    if result.get("status") == GRADER_ERROR and not final.comments:
+        return {**{n: "" for n in EXERCISES}, "auto_total": "", "late_penalty": "", "total": ""}
+    return {**{n: _number(final.exercises.get(n, "")) for n in EXERCISES},
+            "auto_total": _number(result.get("score")), "late_penalty": final.penalty,
+            "total": final.total}
 
 
 def write_grades(out_dir: Path) -> Path:
@@ -383,13 +395,31 @@ def write_canvas(out_dir: Path) -> list:
     except canvas.CanvasError as exc:
         return [f"{canvas.CANVAS_FILE} not written: {exc}"]
     write_atomic(out_dir / canvas.CANVAS_FILE, sheet)
+    lines = _canvas_blanks(read_results(out_dir), overrides, settings)
     if not unmatched:
         (out_dir / canvas.UNMATCHED_FILE).unlink(missing_ok=True)
-        return []
+        return lines
     write_atomic(out_dir / canvas.UNMATCHED_FILE, rest)
-    shown = ", ".join(unmatched[:20]) + (f" and {len(unmatched) - 20} more" if len(unmatched) > 20 else "")
-    return [f"not in the Canvas roster, so not in {canvas.CANVAS_FILE} (listed in "
-            f"{canvas.UNMATCHED_FILE}): {shown}"]
+    return [*lines, f"not in the Canvas roster, so not in {canvas.CANVAS_FILE} (listed in "
+            f"{canvas.UNMATCHED_FILE}): {_names(unmatched)}"]
+
+
+def _names(ids: list, most: int = 20) -> str:
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def _canvas_blanks(results: list, overrides, settings: adjust.Settings) -> list:
+    """A line naming the students canvas.csv gives no score, by status, or none."""
+    blank = {}
+    for r in results:
+        final = adjust.final_grade(r, list(overrides), settings)
+        if canvas.score_cell(r, final, settings.missing_as_zero) == "":
+            blank.setdefault(r.get("status", ""), []).append(r["student_id"])
+    if not blank:
+        return []
+    parts = "; ".join(f"{status}: {_names(ids)}" for status, ids in sorted(blank.items()))
+    zeros = "" if settings.missing_as_zero else " (--missing-as-zero gives missing and ungradable 0)"
+    return [f"{canvas.CANVAS_FILE}: no score, so Canvas leaves them ungraded, for {parts}{zeros}"]
 
 
 def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = None) -> list:
@@ -457,25 +487,36 @@ def _shorten(text: str, width: int) -> str:
     return textwrap.shorten(text, width, placeholder=" …", break_long_words=False) or text[:width]
 
 
-def table(results: list, reason_width: int = 70) -> str:
+def _cell(value, width: int) -> str:
+    return f"{value:>{width}g}" if _number(value) != "" else f"{'-':>{width}}"
+
+
+def table(results: list, overrides=(), settings: adjust.Settings | None = None,
+          reason_width: int = 70) -> str:
     """A plain-text grade table for the terminal (student text escaped: one line per
-    student, nothing that moves the cursor or recolours). The header gives each
+    student, nothing that moves the cursor or recolours), with the same final grades
+    as grades.csv: each exercise's final points, then the automatic total, the late
+    penalty and the final total (``-`` where there is no grade). The header gives each
     exercise's number and maximum; reasons are cut between words."""
+    settings = settings or adjust.Settings()
     names = list(EXERCISES)
-    results = [{**r, "student_id": escape.terminal(r["student_id"]),
-                "status": escape.terminal(r.get("status", "")),
-                "reason": escape.terminal(r.get("reason", ""))} for r in results]
-    width = max([10] + [len(r["student_id"]) for r in results])
+    width = max([10] + [len(escape.terminal(r["student_id"])) for r in results])
     legend = ", ".join(f"{i} {name}" for i, name in enumerate(names, start=1))
-    lines = [f"exercises (number/points): {legend}",
+    lines = [f"exercises (number/points): {legend}; auto: the grader's total, late: points "
+             f"taken for lateness, total: the final grade (with overrides)",
              f"{'student':<{width}} " + " ".join(f"{f'{i}/{EXERCISES[n].points:g}':>6}"
                                                   for i, n in enumerate(names, start=1))
-             + f"  {f'/{TOTAL_POINTS:g}':>5}  status"]
+             + f"  {'auto':>6} {'late':>5} {f'/{TOTAL_POINTS:g}':>6}  status"]
     for r in results:
-        exercises = r.get("exercises") if isinstance(r.get("exercises"), dict) else {}
-        cells = " ".join(f"{_number((exercises.get(n) or {}).get('score', 0)) or 0:>6g}"
-                         for n in names)
-        score = _number(r.get("score")) or 0
-        lines.append(f"{r['student_id']:<{width}} {cells}  {score:>5g}  {r['status']}"
-                     + (f" ({_shorten(r['reason'], reason_width)})" if r["reason"] else ""))
+        final = adjust.final_grade(r, list(overrides), settings)
+        row = _grade_row(r, final)
+        cells = " ".join(_cell(row[n], 6) for n in names)
+        status, reason = escape.terminal(r.get("status", "")), escape.terminal(r.get("reason", ""))
+        changed = " *" if final.comments else ""
+        lines.append(f"{escape.terminal(r['student_id']):<{width}} {cells}  "
+                     f"{_cell(row['auto_total'], 6)} {_cell(row['late_penalty'], 5)} "
+                     f"{_cell(row['total'], 6)}  {status}{changed}"
+                     + (f" ({_shorten(reason, reason_width)})" if reason else ""))
+    if any(adjust.final_grade(r, list(overrides), settings).comments for r in results):
+        lines.append("* changed by an instructor's override (see overrides.csv)")
     return "\n".join(lines)

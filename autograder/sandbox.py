@@ -65,6 +65,12 @@ class Crashed(Exception):
     """The sandboxed process ended, or sent something that is not plain data."""
 
 
+class Unavailable(Exception):
+    """No sandbox could be started (a broken interpreter, a refused confinement, no
+    process or cgroup to be had): a fault of the grader or its machine, never of a
+    submission, since no student code runs in a process before it is ready."""
+
+
 def missing_isolation() -> str:
     """'' where this grader can isolate submissions (root, or unprivileged user
     namespaces); otherwise what is missing, for a warning the instructor sees."""
@@ -348,24 +354,38 @@ class Sandbox:
         self.sock = None
         self.cgroup = None
         self.isolation: list = []
+        self.ready = False  # the process said it is confined and waits for cells
 
     def start(self) -> None:
+        """A fresh, confined process, ready for cells; raises :class:`Unavailable` when
+        none can be had."""
         self.stop()
+        self.ready = False
+        try:
+            reply = self._launch()
+        except (Crashed, Timeout, OSError) as exc:
+            self.stop()
+            raise Unavailable(str(exc) or type(exc).__name__) from exc
+        if "refused" in reply:
+            self.stop()
+            raise Unavailable(str(reply["refused"]))
+        self.isolation = [str(name) for name in reply.get("ready", [])]
+        self.ready = True
+
+    def _launch(self) -> dict:
         ctx = process_context()
         here, there = socket.socketpair()
+        self.sock = here
         if CGROUP not in self.limits.disable:
             self.cgroup = cgroups.create(self.limits.memory_mb * 2**20, self.limits.processes)
         self.process = ctx.Process(target=_child_main, daemon=True,
                                    args=(there, self.limits, self.route, self.cgroup))
-        self.process.start()
-        there.close()
+        try:
+            self.process.start()
+        finally:
+            there.close()
         here.setblocking(False)
-        self.sock = here
-        reply = self._receive(120.0)
-        if "refused" in reply:
-            self.stop()
-            raise Crashed(reply["refused"])
-        self.isolation = [str(name) for name in reply.get("ready", [])]
+        return self._receive(120.0)
 
     def request(self, message: dict, timeout: float, answer_call=None) -> dict:
         """Send one request and wait for its reply (plain data) for ``timeout`` seconds.
@@ -417,6 +437,8 @@ class Sandbox:
             return f"the process went over its memory cap ({self.limits.memory_mb} MB) and was killed"
         if code is None:
             return "the connection to the process broke"
+        if not self.ready:  # no student code has run in it: the grader's side failed
+            return f"the sandbox process ended before it was ready (exit status {code})"
         if code >= 0:
             return f"the process exited with status {code} (sys.exit or os._exit in student code?)"
         name = signal.Signals(-code).name

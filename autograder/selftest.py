@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import ASSIGNMENT, corpus
+from . import ASSIGNMENT, GRADER_ERROR, corpus
 from .build import build, course_root, differences, leaks, nbgrader
 from .course import cell_role, grade_id, is_solution, notebook_in, notebook_path
 from .exercises import EXERCISES, TOTAL_POINTS
@@ -158,7 +158,7 @@ def _students(root: Path, only) -> dict:
 
 def _problems(kind, snippet, result) -> list:
     """What is wrong with one notebook graded at one seed: ``(fault, text)`` pairs."""
-    if result["status"] == "ungradable":
+    if result["status"] in ("ungradable", GRADER_ERROR):
         return [(FALSE_FAIL, result["reason"])]
     scores = {n: e["score"] for n, e in result["exercises"].items()}
     points = {n: e.points for n, e in EXERCISES.items()}

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
-from autograder import adjust, canvas, cli, report
+import pytest
+
+from autograder import GRADER_ERROR, adjust, canvas, cli, report
 from autograder.contract import EXERCISES
 
 CANVAS_EXPORT = (
@@ -57,8 +60,44 @@ def test_a_plain_roster_gives_ids_as_sis_login_ids_and_overrides_count(tmp_path)
                                         roster, overrides)
     assert rows(sheet) == [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "tf_from_scratch"],
                            ["ann", "", "", "ann", "A", "90"], ["bob", "", "", "bob", "B", "42"],
-                           ["cid", "", "", "cid", "A", "0"]]
+                           ["cid", "", "", "cid", "A", ""]]  # missing: no score, not a 0
     assert unmatched == []
+
+
+def test_no_silent_zeros_for_students_without_a_grade(tmp_path):
+    """Issue 21, item 3: missing, ungradable and grader-error rows get an empty cell
+    (Canvas leaves it ungraded), and the run names them; --missing-as-zero gives the
+    first two 0, never a grader error; an instructor's override is a grade."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id\nann\nbob\ncid\ndan\neve\n")
+    results = [result("ann"), result("bob", 0, "missing"), result("cid", 0, "ungradable"),
+               result("dan", 0, GRADER_ERROR), result("eve", 0, "missing")]
+    overrides = [adjust.Override("eve", "total", 50.0, "handed in on paper")]
+    scores = lambda settings: {row[3]: row[-1] for row in rows(  # noqa: E731
+        canvas.sheets(results, roster, overrides, settings)[0])[1:]}
+    assert scores(adjust.Settings()) == {"ann": "90", "bob": "", "cid": "", "dan": "", "eve": "50"}
+    assert scores(adjust.Settings(missing_as_zero=True)) == {"ann": "90", "bob": "0", "cid": "0",
+                                                             "dan": "", "eve": "50"}
+    out = tmp_path / "out"
+    for r in results:
+        report.write_bare_result(out, r)
+    (out / adjust.SETTINGS_FILE).write_text(adjust.Settings(roster_file=str(roster)).to_json())
+    adjust.append_override(out, "eve", "total", 50, "handed in on paper")
+    lines = report.write_canvas(out)
+    assert len(lines) == 1, lines
+    named = set(re.findall(r"\b(ann|bob|cid|dan|eve)\b", lines[0]))
+    assert named == {"bob", "cid", "dan"} and "--missing-as-zero" in lines[0]
+
+
+def test_every_canvas_row_carries_an_id_canvas_can_match(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,Student\nann,Ann Lee\nbob,Bob Ray\n")  # names, no Canvas id
+    table = rows(canvas.sheets([result("ann"), result("bob", 70)], roster)[0])
+    assert table[1] == ["Ann Lee", "", "", "ann", "", "90"]
+    assert table[2] == ["Bob Ray", "", "", "bob", "", "70"]
+    roster.write_text("Student,ID,SIS Login ID\nAnn Lee,11,ann\nNobody,,\n")
+    with pytest.raises(canvas.CanvasError, match="row 3 .*no id Canvas can match"):
+        canvas.sheets([result("ann")], roster)
 
 
 def test_grading_with_format_canvas_writes_and_rebuilds_both_files(tmp_path):

@@ -26,7 +26,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import batch, escape, grade, harness, judge, replies, report, wire
+from autograder import GRADER_ERROR, batch, escape, grade, harness, judge, replies, report, wire
 from autograder.compare import Check
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import FULL_MARKS, ROOT, SUBMITTED, with_cell, write_student
@@ -359,7 +359,7 @@ def test_an_exception_at_any_stage_costs_only_that_student(stage, in_process, tm
     assert set(table) == {"full_marks", "sum_loss"} == {r["student_id"] for r in results}
     assert float(table["full_marks"]["total"]) == TOTAL_POINTS
     assert table["full_marks"]["status"] == "graded"
-    assert table["sum_loss"]["status"] == "ungradable"
+    assert table["sum_loss"]["status"] == GRADER_ERROR and table["sum_loss"]["total"] == ""
     assert table["sum_loss"]["reason"].startswith("grader error: Injected")
     assert "Traceback" in caplog.text and "Injected" in caplog.text
 
