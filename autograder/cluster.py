@@ -116,6 +116,7 @@ class Task:
     limits: object  # sandbox.Limits
     reference: str  # the digest of the course's reference cells (reference.cells_digest)
     kit: str
+    case_seed: int | None = None  # derived here, with the course's key no worker holds
 
 
 class ReferenceMissing(RuntimeError):
@@ -147,7 +148,7 @@ def grade_task(task: Task):
         _kit_checked = task.kit
     _allow_children()
     result = grade_cells(list(task.cells), task.student_id, task.seed, task.limits,
-                         _reference_of(task))
+                         _reference_of(task), task.case_seed)
     result.submitted_as = task.submitted_as
     return result
 
@@ -248,8 +249,10 @@ class Cluster:
     def task_of(self, student_id: str, submitted_as: str, cells, seed: int, limits) -> Task:
         """The :class:`Task` that grades ``cells`` (``grade.runnable_cells``)."""
         from . import report
-        return Task(student_id, submitted_as, tuple(tuple(c) for c in cells), seed, limits,
-                    self.reference, report.kit_fingerprint())
+        from .grade import derive_case_seed
+        cells = tuple(tuple(c) for c in cells)
+        return Task(student_id, submitted_as, cells, seed, limits, self.reference,
+                    report.kit_fingerprint(), derive_case_seed(seed, cells))
 
     def task(self, submission, seed: int, limits):
         """The :class:`Task` that grades ``submission``, or its result (plain data)

@@ -8,9 +8,14 @@ metadata is untrusted, so every reader tolerates any shape of it.
 """
 from __future__ import annotations
 
+import functools
+import os
+import secrets
 from pathlib import Path
 
 from . import ASSIGNMENT
+
+KEY_FILE = Path(".tfkit") / "case_key"
 
 
 def course_root(start: Path | None = None) -> Path:
@@ -20,6 +25,37 @@ def course_root(start: Path | None = None) -> Path:
         if (folder / "nbgrader_config.py").is_file():
             return folder
     raise FileNotFoundError("no nbgrader_config.py here or above: run this from the course root")
+
+
+def case_key(root: Path | None = None) -> bytes:
+    """The course's secret for case seeds (``grade.derive_case_seed``): 32 random bytes
+    in ``<course root>/.tfkit/case_key`` (the course named by ``TFKIT_COURSE``, else the
+    one found upwards from the current folder), created on first use, readable by its
+    owner alone. No sandbox can read it (their filesystem is an allowlist), so no
+    submission can compute its inputs ahead. Losing it loses nothing recorded: each
+    result.json keeps the case seed it was graded from, which replays it."""
+    root = Path(root or os.environ.get("TFKIT_COURSE") or course_root()).resolve()
+    return _read_or_create_key(root / KEY_FILE)
+
+
+@functools.lru_cache(maxsize=None)
+def _read_or_create_key(path: Path) -> bytes:
+    if not path.is_file():
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fresh = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(fresh, path)  # atomic, and never replaces a key another process made
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) < 16:
+        raise ValueError(f"{path}: not a course key (expected 32 bytes in hex)")
+    return key
 
 
 def notebook_in(folder: Path) -> Path:

@@ -20,6 +20,7 @@ are named by their position, and by their grade id only when it is the instructo
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from . import ASSIGNMENT, GRADER_ERROR, replies
-from .course import cell_role, grade_id
+from .course import case_key, cell_role, grade_id
 from .exercises import EXERCISES, TOTAL_POINTS, cases_for
 from .reference import Reference, ReferenceFailed
 from .judge import MALFORMED, ExerciseResult, judge
@@ -171,22 +172,27 @@ def runnable_cells(notebook) -> list:
     return cells
 
 
-def derive_case_seed(seed: int, cells) -> int:
-    """The seed one submission's inputs are drawn from (``cases_for``): the course seed
-    combined with a digest of exactly what is graded, the sources of the notebook's
-    runnable cells in order (:func:`runnable_cells`; labels, markdown and outputs play
-    no part). Any change to the code that runs, even a comment or a space, draws other
+def derive_case_seed(seed: int, cells, key: bytes | None = None) -> int:
+    """The seed one submission's inputs are drawn from (``cases_for``): a keyed hash
+    (HMAC-SHA256) of the course seed and exactly what is graded, the sources of the
+    notebook's runnable cells in order (:func:`runnable_cells`; labels, markdown and
+    outputs play no part), under the course's secret key (``course.case_key``, or
+    ``key``). Any change to the code that runs, even a comment or a space, draws other
     inputs, so values hard-coded from one grading's feedback (the expected values of
-    its cases, keyed by shape) do not match the cases of the notebook that holds them.
-    The same cells and course seed always give the same case seed, so grading the same
-    notebook again replays its grading exactly; the result records both seeds.
+    its cases, keyed by shape) do not match the cases of the notebook that holds them;
+    and since no sandbox holds the key, a submission cannot compute the inputs of an
+    exercise before its probe hands them over (a stand-in of an earlier exercise is no
+    oracle for a later one). The same cells, course seed and key always give the same
+    case seed, so grading the same notebook again replays its grading exactly; the
+    result records both seeds.
 
     Every route derives it here: ``tfgrade grade`` (local threads and Dask workers,
     through :func:`_grade`), nbgrader's pipeline (``nbgrader_sandbox``) and the hidden
     tests run in a kernel (``kernel``), so they agree on the same cells. A number in
     ``[0, 2**32)``, like a course seed."""
-    digest = hashlib.sha256(f"tfkit case seed 1\0{int(seed)}\0".encode())
-    digest.update(json.dumps([str(source) for _label, source in cells]).encode())
+    message = f"tfkit case seed 2\0{int(seed)}\0".encode() + json.dumps(
+        [str(source) for _label, source in cells]).encode()
+    digest = hmac.new(key if key is not None else case_key(), message, hashlib.sha256)
     return int.from_bytes(digest.digest()[:4], "big")
 
 

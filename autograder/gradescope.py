@@ -31,7 +31,7 @@ import zipfile
 from pathlib import Path
 
 from . import ASSIGNMENT, DEFAULT_SEED, GRADER_ERROR, templating
-from .course import notebook_path
+from .course import KEY_FILE, case_key, notebook_path
 
 CONFIG_FILE = "tfkit-gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -85,8 +85,9 @@ def course_files(start: Path | None = None) -> list:
     if root is None:
         return []
     notebook = notebook_path(Path("."), "source")
+    case_key(root)  # the course's key for case seeds, created if this is its first use
     return [(f"course/{name.as_posix()}", (root / name).read_bytes())
-            for name in (Path("nbgrader_config.py"), notebook) if (root / name).is_file()]
+            for name in (Path("nbgrader_config.py"), notebook, KEY_FILE) if (root / name).is_file()]
 
 
 def pyproject(version: str) -> str:
@@ -99,9 +100,10 @@ def pyproject(version: str) -> str:
             '[tool.setuptools.package-data]\n"*" = ["*.j2"]\n')
 
 
-def _add(archive: zipfile.ZipFile, name: str, data, executable: bool = False) -> None:
+def _add(archive: zipfile.ZipFile, name: str, data, executable: bool = False,
+         private: bool = False) -> None:
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.external_attr = (0o100600 if private else 0o100755 if executable else 0o100644) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, data)
 
@@ -125,7 +127,7 @@ def bundle_bytes(visibility: str = "visible", seed: int = DEFAULT_SEED, feedback
         _add(archive, CONFIG_FILE, json.dumps(config, indent=2) + "\n")
         _add(archive, "tfkit/pyproject.toml", pyproject(version))
         for name, data in kit_files() + course_files():
-            _add(archive, name, data)
+            _add(archive, name, data, private=name.endswith(KEY_FILE.as_posix()))
     return buffer.getvalue()
 
 

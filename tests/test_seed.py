@@ -13,18 +13,20 @@ Grades sum_loss (every point but the loss's: it is summed, not averaged) once wi
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
 import re
 
 import pytest
 
-from autograder import DEFAULT_SEED
+from autograder import DEFAULT_SEED, course
 from autograder.course import notebook_in
 from autograder.exercises import EXERCISES, cases_for
 from autograder.exercises.variants import variant
 from autograder.grade import code_cells, derive_case_seed, grade_submission, runnable_cells
 from autograder.sandbox import Limits
-from conftest import BIN, SUBMITTED, grade_id, read, run, write_student
+from conftest import BIN, ROOT, SUBMITTED, grade_id, read, run, write_student
 
 SUM_LOSS = notebook_in(SUBMITTED / "sum_loss")
 LIMITS = Limits(time_scale=3.0)  # a loaded machine must not turn a score into a time-out
@@ -111,7 +113,23 @@ def test_the_result_records_both_seeds(first):
     losing = {name for name, e in result["exercises"].items() if e["score"] < e["max_score"]}
     assert losing == {"loss"} and "n times too large" in result["exercises"]["loss"]["feedback"]
     assert result["seed"] == DEFAULT_SEED
-    assert result["case_seed"] == derive_case_seed(DEFAULT_SEED, code_cells(SUM_LOSS))
+    # computed here from its definition, not by the function under test: HMAC-SHA256 under
+    # the course's key of the course seed and the runnable cells' sources, first 4 bytes
+    key = bytes.fromhex((ROOT / course.KEY_FILE).read_text().strip())
+    message = f"tfkit case seed 2\0{DEFAULT_SEED}\0".encode() + json.dumps(
+        [source for _, source in code_cells(SUM_LOSS)]).encode()
+    assert result["case_seed"] == int.from_bytes(hmac.new(key, message, hashlib.sha256).digest()[:4], "big")
+
+
+def test_the_course_key_is_private_stable_and_changes_every_seed(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("")
+    key = course.case_key(tmp_path)
+    path = tmp_path / course.KEY_FILE
+    assert len(key) == 32 and path.stat().st_mode & 0o777 == 0o600
+    assert (path.parent.stat().st_mode & 0o777) == 0o700
+    assert course.case_key(tmp_path) == key and course.case_key(tmp_path / ".") == key
+    cells = runnable_cells(read(SUM_LOSS))
+    assert derive_case_seed(DEFAULT_SEED, cells, key) != derive_case_seed(DEFAULT_SEED, cells, bytes(32))
 
 
 def stub_from_feedback(result) -> str:
