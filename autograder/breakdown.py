@@ -1,0 +1,65 @@
+"""How a final grade came about, one line per step, for the student and the class report.
+
+A feedback file shows the automatic score, then every change the instructor's
+decisions made to it (an exercise's override, an extension, the late penalty, a total
+override), each on its own line, then the final score. A step that a total override
+made void is shown as void: after "total set by your instructor to 100", a late
+penalty reads "no points taken off", never "20 points taken off".
+
+The kind of each change comes from ``adjust.Final.changes`` when the kit's ``adjust``
+records it; otherwise it is read from the line's own wording, which ``adjust`` writes
+(``adjust.final_grade``): "<exercise>: changed by your instructor …", "total set by
+your instructor …", "extension to …", "submitted <time> late: …".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KINDS = ("override", "extension", "late penalty", "late", "note")
+# What the class report calls each kind; a student's line says it in its own words.
+TITLES = {"override": "instructor's override", "extension": "extension",
+          "late penalty": "late penalty", "late": "late, no penalty", "note": "other note"}
+_TAKEN_OFF = re.compile(r";\s*[\d.]+ points? taken off$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change to the automatic grade: its ``kind`` (one of :data:`KINDS`) and the
+    line the student reads."""
+
+    kind: str
+    text: str
+
+
+def kind_of(note: str) -> str:
+    """The kind of one of ``adjust``'s lines, from its wording."""
+    if re.match(r"(?:\w+: changed by your instructor|total set by your instructor)\b", note):
+        return "override"
+    if note.startswith("extension to "):
+        return "extension"
+    if note.startswith("submitted ") and " late" in note:
+        return "late penalty" if _TAKEN_OFF.search(note) else "late"
+    return "note"
+
+
+def steps(final) -> list:
+    """The changes that made ``final`` (an ``adjust.Final``) from the automatic grade, in
+    order. Under a total override, a late penalty is shown as not taken."""
+    recorded = getattr(final, "changes", None)
+    pairs = list(recorded) if recorded else [(kind_of(n), n) for n in final.notes]
+    replaced = "total" in final.comments
+    out = []
+    for kind, text in pairs:
+        kind = kind if kind in KINDS else "note"
+        if replaced and kind == "late penalty":
+            kind, text = "late", _TAKEN_OFF.sub("", text) + "; no points taken off, since your " \
+                                                          "instructor set the total"
+        text = str(text)
+        out.append(Step(kind, text[:1].upper() + text[1:]))
+    return out
+
+
+def adjusted(final) -> bool:
+    """Whether anything changed the automatic grade or is worth a line."""
+    return final.total != final.auto_total or bool(final.notes)
