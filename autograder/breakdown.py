@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 KINDS = ("override", "extension", "late penalty", "late", "note")
 # What the class report calls each kind; a student's line says it in its own words.
-TITLES = {"override": "instructor's override", "extension": "extension",
-          "late penalty": "late penalty", "late": "late, no penalty", "note": "other note"}
+TITLES = {"override": "override", "extension": "extension", "late penalty": "late penalty",
+          "late": "late submission without penalty", "note": "note"}
 _TAKEN_OFF = re.compile(r";\s*[\d.]+ points? taken off$")
 
 
