@@ -31,7 +31,7 @@ _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_ENTITIES = re.compile(r"[<&$~|]|(?<=\w):(?=//)|(?<=www)\.", re.I)
 _ENTITY = {"<": "&lt;", "&": "&amp;", "$": "&#36;", "~": "&#126;", "|": "&#124;", ":": "&#58;",
            ".": "&#46;"}
-_MD_BLOCK_START = re.compile(r"^(\s*\d*)([#>\-+.)])")
+_MD_BLOCK_START = re.compile(r"^(\d*)([#>\-+.)])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ID_CHARS = 56  # with a "~N" suffix, at most 240 bytes of UTF-8: a valid file name
 
@@ -71,8 +71,9 @@ def markdown(text) -> str:
     both renderers honour one (``\\* \\_ \\` \\[ \\]``, an underscore only where it
     could open or close emphasis), an HTML entity for the rest (``< & $ ~ |``, and the
     ``:`` of ``://`` and the ``.`` of ``www.``, which GitHub's flavour turns into links),
-    and the first character of a line that could start a block."""
-    text = _MD_ESCAPED.sub(r"\\\1", visible(text))
+    and the first character of a line that could start a block (leading spaces, which
+    could start a code block, are dropped)."""
+    text = _MD_ESCAPED.sub(r"\\\1", visible(text).lstrip(" "))
     text = _MD_UNDERSCORE.sub(r"\\_", text)
     text = _MD_ENTITIES.sub(lambda m: _ENTITY[m.group()], text)
     return _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)

@@ -5,9 +5,10 @@
 - the final grade as steps (automatic score, each change, final score), headings with
   the final per-exercise score, and a late penalty that a total override made void
   shown as void;
-- Markdown that renders literally in Python-Markdown and in mistune (nbgrader's and
-  nbconvert's renderer) with no backslash left, and Gradescope text without runs of
-  spaces.
+- Markdown that renders literally, with no backslash left, in Python-Markdown, in
+  mistune (nbconvert's renderer, and the kit's own for nbgrader's feedback page) and in
+  markdown-it (CommonMark, as Jupyter's renderer follows it), and Gradescope text
+  without runs of spaces.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import re
 
 import markdown as python_markdown
 import mistune
+from markdown_it import MarkdownIt
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -174,6 +176,7 @@ def rendered_text(source: str) -> dict:
     for name, render in (("python-markdown", lambda text: python_markdown.markdown(text, extensions=["tables"])),
                          ("mistune", mistune.create_markdown(escape=False, plugins=["table", "strikethrough",
                                                                                     "url"])),
+                         ("commonmark", MarkdownIt("commonmark").enable(["table", "strikethrough"]).render),
                          ("nbgrader's page", lambda text: mistune.create_markdown(
                              renderer=report._literal_html(), plugins=["table"])(text))):
         out = render(source)
