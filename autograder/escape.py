@@ -24,8 +24,8 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 # Markdown's meaningful punctuation, by how it is neutralised (see ``markdown``): a
 # backslash before a backslash that precedes punctuation, ``* ` [ ]``; an underscore
 # not between two letters or digits; an entity for ``< & $ ~ |`` (Python-Markdown
-# honours no backslash before them) and for what GitHub's flavour links; a backslash after the spaces, the digits or the
-# marker that could start a block (``# > - + 1. 1)``).
+# honours no backslash before them) and for what GitHub's flavour links; a backslash
+# after the digits or before the marker that could start a block (``# > - + 1. 1)``).
 _MD_ESCAPED = re.compile(r"(\\(?=[!-/:-@\[-`{-~]|$)|[*`\[\]])")
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _MD_ENTITIES = re.compile(r"[<&$~|]|(?<=\w):(?=//)|(?<=www)\.", re.I)

@@ -1,7 +1,8 @@
 """feedback.html: the student's feedback as one page that opens anywhere, offline.
 
-The page shows what feedback.md shows (score table, each failed check with its hint,
-advice, the instructor's notes), prepared by the same ``report.feedback_context``, plus
+The page shows what feedback.md shows (the grade step by step, the score table, each
+mistake explained once with its hint, advice), prepared by the same
+``report.feedback_context``, plus the cases folded under each mistake (``folding``) and
 pictures drawn from numbers the grader already has (``plots``):
 
 - for every graded student, a bar per exercise with the share of its points;
