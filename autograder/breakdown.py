@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .contract import EXERCISES
+
 KINDS = ("override", "extension", "late penalty", "late", "note")
 # What the class report calls each kind; a student's line says it in its own words.
 TITLES = {"override": "override", "extension": "extension", "late penalty": "late penalty",
@@ -55,9 +57,13 @@ def steps(final) -> list:
         if replaced and kind == "late penalty":
             kind, text = "late", _TAKEN_OFF.sub("", text) + "; no points taken off, since your " \
                                                           "instructor set the total"
-        text = str(text)
-        out.append(Step(kind, text[:1].upper() + text[1:]))
+        out.append(Step(kind, _sentence(str(text))))
     return out
+
+
+def _sentence(text: str) -> str:
+    """``text`` starting with a capital, unless it starts with an exercise's name."""
+    return text if text.split(":", 1)[0] in EXERCISES else text[:1].upper() + text[1:]
 
 
 def adjusted(final) -> bool:

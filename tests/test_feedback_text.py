@@ -133,7 +133,7 @@ def test_the_grade_shows_automatic_score_each_change_and_the_final_score():
     text = report.feedback_text(r, final)
     lines = [line[2:] for line in text.splitlines() if line.startswith("- ")]
     assert lines[0] == f"Automatic score: {final.auto_total:g}"
-    assert lines[1].startswith("Loss: changed by your instructor from 0 to 8 (right idea)")
+    assert lines[1].startswith("loss: changed by your instructor from 0 to 8 (right idea)")
     assert lines[2].startswith("Submitted 1 day 10 h late") and "points taken off" in lines[2]
     assert lines[3] == f"Final score: {final.total:g} / 100"
     assert "## loss: 8 / 10 (automatic score 0)" in text and "loss: 0 / 10" not in text
