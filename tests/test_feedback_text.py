@@ -6,9 +6,9 @@
   the final per-exercise score, and a late penalty that a total override made void
   shown as void;
 - Markdown that renders literally, with no backslash left, in Python-Markdown, in
-  mistune (nbconvert's renderer, and the kit's own for nbgrader's feedback page) and in
-  markdown-it (CommonMark, as Jupyter's renderer follows it), and Gradescope text
-  without runs of spaces.
+  mistune (plain, and the kit's own for nbgrader's feedback page), in Jupyter's
+  nbconvert (mistune with its math plugin) and in markdown-it (CommonMark, which
+  JupyterLab's renderer follows), and Gradescope text without runs of spaces.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import re
 import markdown as python_markdown
 import mistune
 from markdown_it import MarkdownIt
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -177,6 +178,7 @@ def rendered_text(source: str) -> dict:
                          ("mistune", mistune.create_markdown(escape=False, plugins=["table", "strikethrough",
                                                                                     "url"])),
                          ("commonmark", MarkdownIt("commonmark").enable(["table", "strikethrough"]).render),
+                         ("jupyter", markdown2html_mistune),
                          ("nbgrader's page", lambda text: mistune.create_markdown(
                              renderer=report._literal_html(), plugins=["table"])(text))):
         out = render(source)
