@@ -27,11 +27,13 @@ _TAKEN_OFF = re.compile(r";\s*[\d.]+ points? taken off$")
 
 @dataclass(frozen=True)
 class Step:
-    """One change to the automatic grade: its ``kind`` (one of :data:`KINDS`) and the
-    line the student reads."""
+    """One change to the automatic grade: its ``kind`` (one of :data:`KINDS`), the line
+    the student reads, and the points it added to the total (negative: taken off), or
+    None when it added none or did not decide the total (under a total override)."""
 
     kind: str
     text: str
+    points: float | None = None
 
 
 def kind_of(note: str) -> str:
@@ -45,9 +47,10 @@ def kind_of(note: str) -> str:
     return "note"
 
 
-def steps(final) -> list:
-    """The changes that made ``final`` (an ``adjust.Final``) from the automatic grade, in
-    order. Under a total override, a late penalty is shown as not taken."""
+def steps(final, result: dict | None = None) -> list:
+    """The changes that made ``final`` (an ``adjust.Final``) from the automatic grade of
+    ``result``, in order. Under a total override, a late penalty is shown as not taken,
+    and only the total override decides the total."""
     recorded = getattr(final, "changes", None)
     pairs = list(recorded) if recorded else [(kind_of(n), n) for n in final.notes]
     replaced = "total" in final.comments
@@ -57,8 +60,24 @@ def steps(final) -> list:
         if replaced and kind == "late penalty":
             kind, text = "late", _TAKEN_OFF.sub("", text) + "; no points taken off, since your " \
                                                           "instructor set the total"
-        out.append(Step(kind, _sentence(str(text))))
+        out.append(Step(kind, _sentence(str(text)), None if replaced else _points(kind, str(text),
+                                                                                   final, result)))
     return out
+
+
+def _points(kind: str, text: str, final, result: dict | None) -> float | None:
+    """What a step added to the total: a late penalty's points, or an exercise override's
+    change from the automatic score in ``result``."""
+    if kind == "late penalty":
+        return -final.penalty if final.penalty else None
+    name = text.split(":", 1)[0]
+    exercises = (result or {}).get("exercises")
+    auto = (exercises.get(name) or {}).get("score") if isinstance(exercises, dict) else None
+    after = final.exercises.get(name)
+    if kind != "override" or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                      for v in (auto, after)):
+        return None
+    return round(after - auto, 2) or None
 
 
 def _sentence(text: str) -> str:

@@ -246,7 +246,7 @@ def feedback_context(result: dict, final: adjust.Final | None = None, mode: str 
             "sections": sections, "status": status,
             "reason": one_line(reason) if reason else "",
             "advice": advice(reason) if status == "ungradable" else "",
-            "steps": breakdown.steps(final),
+            "steps": breakdown.steps(final, result),
             "adjusted": breakdown.adjusted(final),
             "graded": status in ("graded", "incomplete")}
 
@@ -290,7 +290,7 @@ def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "ful
               else f"Graded with seed {result['seed']}.")
     if breakdown.adjusted(final):
         lines = [f"Automatic score: {final.auto_total:g}"]
-        lines += [escape.markdown(step.text) for step in breakdown.steps(final)]
+        lines += [escape.markdown(step.text) for step in breakdown.steps(final, result)]
         lines.append(f"Final score: {final.total:g} / {_number(result.get('max_score')) or TOTAL_POINTS:g}")
         output += "\n\n" + "\n".join(f"- {line}" for line in lines)
     if result.get("status") == "ungradable":

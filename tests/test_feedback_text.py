@@ -237,3 +237,16 @@ def test_gradescope_text_has_no_runs_of_spaces():
     out = report.gradescope(r, final)
     assert "  " not in out["output"] and reason in out["output"]
     assert "  " not in report.feedback_context(r, final)["reason"]
+
+
+def test_each_step_gives_the_points_it_added_and_they_add_up():
+    r = late_result(loss=sum_in_loss())
+    final = adjust.final_grade(r, [adjust.Override("sum_loss", "loss", 8, "")], LATE)
+    steps = breakdown.steps(final, r)
+    assert [s.points for s in steps] == [8, -final.penalty] and final.penalty > 0
+    assert final.auto_total + sum(s.points for s in steps) == pytest.approx(final.total)
+    page = html_of_final(r, final)
+    assert '<td class="num">+8</td>' in page and f'<td class="num">−{final.penalty:g}</td>' in page
+    voided = adjust.final_grade(r, [adjust.Override("sum_loss", "loss", 8, ""),
+                                    adjust.Override("sum_loss", "total", 90, "")], LATE)
+    assert [s.points for s in breakdown.steps(voided, r)] == [None, None, None]
