@@ -294,7 +294,7 @@ def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "ful
         lines.append(f"Final score: {final.total:g} / {_number(result.get('max_score')) or TOTAL_POINTS:g}")
         output += "\n\n" + "\n".join(f"- {line}" for line in lines)
     if result.get("status") == "ungradable":
-        output += f"\n\n**What to do:** {escape.markdown(advice(result['reason']))}"
+        output += f"\n\n**What to do:** {advice(result['reason'])}"  # the kit's own words
     return {"score": final.total, "execution_time": result.get("seconds", 0), "output": output,
             "output_format": "md", "test_output_format": "md",
             "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
