@@ -4,7 +4,9 @@ Everything comes from the result files and the instructor's decisions (overrides
 roster, late policy), like grades.csv: a score histogram, each exercise's mean and
 full-marks rate, the mistakes the class made most (which hint fired for how many
 students, each student linked to their feedback.html), the students who need a look
-(incomplete or ungradable, with the reason), and how long grading took per submission.
+(incomplete or ungradable, with the reason in plain words and what the grader saw
+folded), the instructor's changes counted by kind (override, extension, late penalty),
+and how long grading took per submission.
 
 The page is one self-contained file (inline style, images as ``data:`` URIs, no
 script), autoescaped like feedback.html: student ids and reasons are submission text.
@@ -15,12 +17,22 @@ import math
 import statistics
 from collections import defaultdict
 
-from . import ASSIGNMENT, adjust, plots, templating
+import re
+
+from . import ASSIGNMENT, adjust, breakdown, plots, templating
 from .contract import EXERCISES, TOTAL_POINTS
 
 REPORT_FILE = "report.html"
 SUBMITTED = ("graded", "incomplete")  # statuses whose scores say something about the work
 SLOWEST = 10
+# The colours of the "mean share" bars, from the top band down: (lowest share, colour, words).
+BANDS = ((0.9, "#2e8b57", "90% or more"), (0.5, "#e0a030", "50% to 90%"), (0.0, "#c0392b", "below 50%"))
+# An exception's name in an unreadable notebook's reason, in plain words.
+_READ_ERRORS = {"NotJSONError": "the file is not JSON, so not a notebook",
+                "JSONDecodeError": "the file is not JSON, so not a notebook",
+                "UnicodeDecodeError": "the file is not UTF-8 text, so not a notebook",
+                "ValidationError": "the file is JSON but not a notebook nbformat accepts"}
+_EXCEPTION = re.compile(r"^(?P<what>.*?): (?P<name>[A-Z]\w*(?:Error|Exception|Warning)): (?P<rest>.*)$", re.S)
 
 
 def _number(value) -> float | None:
@@ -78,6 +90,32 @@ def mistakes(results: list) -> list:
                                          row["hint"]))
 
 
+def band_colour(share: float) -> str:
+    """The colour of a "mean share" bar (``BANDS``)."""
+    return next(colour for low, colour, _ in BANDS if share >= low)
+
+
+def readable(reason: str) -> tuple:
+    """``(summary, detail)``: a reason in plain words, and what the grader saw when the
+    reason quotes an exception with the file's content (a raw JSON excerpt); detail is
+    '' when the reason is plain words already."""
+    found = _EXCEPTION.match(reason)
+    if not found:
+        return reason, ""
+    words = _READ_ERRORS.get(found["name"], f"Python reported {found['name']}")
+    return f"{found['what']}: {words}", f"{found['name']}: {found['rest']}"
+
+
+def change_counts(finals) -> list:
+    """``(kind, students)`` for each kind of instructor's change that some student has,
+    in the order of ``breakdown.KINDS``, each student counted once per kind."""
+    counts = dict.fromkeys(breakdown.KINDS, 0)
+    for final in finals:
+        for kind in {step.kind for step in breakdown.steps(final)}:
+            counts[kind] += 1
+    return [(breakdown.TITLES[kind], n) for kind, n in counts.items() if n and kind != "note"]
+
+
 def timing(results: list) -> dict:
     """Grading time per submission: count, median, 90th percentile, maximum, sum, and
     the slowest submissions."""
@@ -101,7 +139,8 @@ def context(results: list, overrides=(), settings: adjust.Settings | None = None
         statuses[str(r.get("status", ""))].append(r["student_id"])
     totals = [finals[r["student_id"]].total for r in results if r.get("status") in SUBMITTED]
     needs_look = [{"student": r["student_id"], "status": r.get("status"),
-                   "reason": str(r.get("reason", ""))}
+                   "reason": str(r.get("reason", "")),
+                   **dict(zip(("summary", "detail"), readable(str(r.get("reason", "")))))}
                   for r in results if r.get("status") in ("incomplete", "ungradable")]
     times = timing(results)
     return {"assignment": ASSIGNMENT, "count": len(results), "statuses": dict(sorted(statuses.items())),
@@ -110,7 +149,7 @@ def context(results: list, overrides=(), settings: adjust.Settings | None = None
             "exercises": exercise_rows(results, finals), "mistakes": mistakes(results),
             "needs_look": needs_look, "missing": sorted(statuses.get("missing", [])),
             "timing": times, "late": sum(1 for f in finals.values() if (f.late_seconds or 0) > 0),
-            "overridden": sum(1 for f in finals.values() if f.total != f.auto_total or f.comments)}
+            "changes": change_counts(finals.values()), "bands": BANDS}
 
 
 def page(results: list, overrides=(), settings: adjust.Settings | None = None) -> str:
@@ -123,4 +162,5 @@ def page(results: list, overrides=(), settings: adjust.Settings | None = None) -
     if data["timing"]["count"] > 1:
         figures["seconds"] = plots.data_uri(plots.histogram_png(
             data["timing"]["values"], 0, "grading time per submission (s)"))
-    return templating.templates.get_template("report.html.j2").render(**data, figures=figures)
+    return templating.templates.get_template("report.html.j2").render(**data, figures=figures,
+                                                                      band_colour=band_colour)

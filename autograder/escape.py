@@ -21,9 +21,17 @@ import re
 import unicodedata
 
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-# The ASCII punctuation Markdown (CommonMark, GitHub's extensions, math) gives a meaning;
-# ``: ; , ' " ? / %`` have none and stay as they are, so feedback remains readable.
-_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&$^=@])")
+# Markdown's meaningful punctuation, by how it is neutralised (see ``markdown``): a
+# backslash before a backslash that precedes punctuation, ``* ` [ ]``; an underscore
+# not between two letters or digits; an entity for ``< & $ ~ |`` (Python-Markdown
+# honours no backslash before them) and for what GitHub's flavour links; a backslash
+# after the digits or before the marker that could start a block (``# > - + 1. 1)``).
+_MD_ESCAPED = re.compile(r"(\\(?=[!-/:-@\[-`{-~]|$)|[*`\[\]])")
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_MD_ENTITIES = re.compile(r"[<&$~|]|(?<=\w):(?=//)|(?<=www)\.", re.I)
+_ENTITY = {"<": "&lt;", "&": "&amp;", "$": "&#36;", "~": "&#126;", "|": "&#124;", ":": "&#58;",
+           ".": "&#46;"}
+_MD_BLOCK_START = re.compile(r"^(\d*)([#>\-+.)])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ID_CHARS = 56  # with a "~N" suffix, at most 240 bytes of UTF-8: a valid file name
 
@@ -55,10 +63,20 @@ def terminal(text, keep_newlines: bool = False) -> str:
 
 
 def markdown(text) -> str:
-    """Student text for Markdown running text (a heading, a table cell, a quote): on one
-    line, every character with a Markdown meaning backslash-escaped, so it renders literally
-    and opens no emphasis, link, heading, table cell or HTML tag."""
-    return _MD_PUNCTUATION.sub(r"\\\1", visible(text))
+    """Student text for Markdown running text (a heading, a list item, a quote): on one
+    line, and rendered literally by CommonMark (Jupyter, GitHub, Gradescope) and by
+    Python-Markdown: it opens no emphasis, code, link, image, HTML tag, entity, math,
+    strikethrough, table cell, heading, list or quote. Only what could have a meaning
+    is escaped, so that the source reads as plain text too: a backslash escape where
+    both renderers honour one (``\\* \\_ \\` \\[ \\]``, an underscore only where it
+    could open or close emphasis), an HTML entity for the rest (``< & $ ~ |``, and the
+    ``:`` of ``://`` and the ``.`` of ``www.``, which GitHub's flavour turns into links),
+    and the first character of a line that could start a block (leading spaces, which
+    could start a code block, are dropped)."""
+    text = _MD_ESCAPED.sub(r"\\\1", visible(text).lstrip(" "))
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_ENTITIES.sub(lambda m: _ENTITY[m.group()], text)
+    return _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
 def fence(text, info: str = "") -> str:

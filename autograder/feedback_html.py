@@ -1,7 +1,8 @@
 """feedback.html: the student's feedback as one page that opens anywhere, offline.
 
-The page shows what feedback.md shows (score table, each failed check with its hint,
-advice, the instructor's notes), prepared by the same ``report.feedback_context``, plus
+The page shows what feedback.md shows (the grade step by step, the score table, each
+mistake explained once with its hint, advice), prepared by the same
+``report.feedback_context``, plus the cases folded under each mistake (``folding``) and
 pictures drawn from numbers the grader already has (``plots``):
 
 - for every graded student, a bar per exercise with the share of its points;
@@ -29,12 +30,13 @@ import math
 import re
 from pathlib import Path
 
-from . import plots, templating
+from . import folding, plots, templating
 from .contract import EXERCISES
 
 FEEDBACK_HTML = "feedback.html"
 _DIGEST = re.compile(rb'<meta name="tfkit-digest" content="([0-9a-f]{64})">')
 _SOURCES = ("feedback_html.py", "plots.py", "templating.py", "report.py", "escape.py", "adjust.py",
+            "folding.py", "breakdown.py",
             "templates/feedback.html.j2", "templates/style.css.j2")
 
 
@@ -68,25 +70,6 @@ def is_current(path: Path, wanted: str) -> bool:
 
 
 # --- what the page shows ----------------------------------------------------------------
-
-def items(text: str) -> tuple:
-    """An exercise's feedback text (see ``judge.render_feedback``) as its head line and a
-    list of ``{"kind": "fail"|"pass"|"note", "text": ..., "hints": [...]}``."""
-    lines = text.splitlines()
-    head, entries = (lines[0].split(": ", 1)[-1] if lines else ""), []
-    for line in lines[1:]:
-        stripped = line.strip()
-        if stripped.startswith(("✗ ", "✓ ")):
-            entries.append({"kind": "fail" if stripped[0] == "✗" else "pass",
-                            "text": stripped[2:], "hints": []})
-        elif stripped.startswith("Hint:") and entries:
-            entries[-1]["hints"].append(stripped[5:].strip())
-        elif entries and stripped:
-            entries[-1]["text"] += "\n" + stripped
-        elif stripped:
-            entries.append({"kind": "note", "text": stripped, "hints": []})
-    return head, entries
-
 
 def _score(value) -> float:
     value = plots.number(value)
@@ -142,19 +125,19 @@ def exercise_figure(name: str, exercise: dict, mode: str) -> dict | None:
 
 def page(context: dict, mode: str, page_digest: str) -> str:
     """The whole feedback.html for ``context`` (``report.feedback_context`` with
-    ``width=None``)."""
+    ``width=None``): each exercise's failures folded (``folding``), the cases that
+    fail the same way as the first listed in a ``<details>`` element."""
     result = context["r"]
     exercises = result.get("exercises") if isinstance(result.get("exercises"), dict) else {}
     sections, figures = [], {}
-    for name, text in context["sections"]:
-        head, entries = items(text)
-        sections.append((name, head, entries))
+    for name, head, folded, _ in context["sections"]:
+        sections.append((name, head.split(": ", 1)[-1], folded))
         exercise = exercises.get(name)
         figure = exercise_figure(name, exercise, mode) if isinstance(exercise, dict) else None
         if figure:
             figures[name] = figure
-    table = _table(context, {name for name, _ in context["sections"]})
+    table = _table(context, {section[0] for section in context["sections"]})
     summary = summary_figure(table) if context["graded"] else None
     return templating.templates.get_template("feedback.html.j2").render(
         **{**context, "sections": sections}, table=table, figures=figures, summary=summary,
-        digest=page_digest)
+        digest=page_digest, same_way=folding.same_way)

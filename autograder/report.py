@@ -28,7 +28,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from . import ASSIGNMENT, GRADER_ERROR, adjust, canvas, class_report, escape, feedback_html, templating
+from . import (ASSIGNMENT, GRADER_ERROR, adjust, breakdown, canvas, class_report, escape,
+               feedback_html, folding, templating)
 from .contract import EXERCISES, TOTAL_POINTS
 
 log = logging.getLogger(__name__)
@@ -193,10 +194,31 @@ def _one_line(name: str, ex: dict, skipped: dict) -> str:
     return ""
 
 
+def _score_line(name: str, ex: dict, final: adjust.Final, top) -> str:
+    """An exercise's head line with its final score (and the automatic one, when an
+    override changed it)."""
+    score = final.exercises.get(name, ex.get("score", 0))
+    auto = ex.get("score", 0)
+    changed = name in final.comments and isinstance(auto, (int, float)) and auto != score
+    return f"{name}: {score:g} / {top:g}" + (f" (automatic score {auto:g})" if changed else "")
+
+
+def _section(name: str, text: str, head: str, mode: str, width: int | None) -> tuple:
+    """``(name, head, items, text)``: one exercise's feedback folded (``folding``), made
+    fit for a student, with ``head`` as its head line; ``text`` is the Markdown
+    view's body (without the head line), wrapped to ``width``."""
+    _, entries = folding.parse(student_text(text, mode, None))
+    items = folding.fold(entries)
+    body = folding.text(head, items).split("\n", 1)[1:] or [""]
+    return name, head, items, student_text(body[0], "full", width) if width else body[0]
+
+
 def feedback_context(result: dict, final: adjust.Final | None = None, mode: str = "full",
                      width: int | None = FEEDBACK_WIDTH) -> dict:
     """Everything the feedback templates show, prepared (and made fit for a student) here;
-    ``width`` wraps the exercises' text (``None`` for HTML, which wraps it itself)."""
+    ``width`` wraps the exercises' text (``None`` for HTML, which wraps it itself).
+    Scores are final (after the instructor's decisions); ``steps`` says how the final
+    total came from the automatic one (``breakdown``)."""
     final = final or adjust.final_grade(result, [], adjust.Settings())
     exercises = result.get("exercises") if isinstance(result.get("exercises"), dict) else {}
     status, reason = result.get("status", ""), str(result.get("reason", ""))
@@ -212,21 +234,27 @@ def feedback_context(result: dict, final: adjust.Final | None = None, mode: str 
         if score >= top:
             continue
         line = "" if name in final.comments else _one_line(name, ex, skipped)
-        text = str(ex.get("feedback", ""))
+        head = _score_line(name, ex, final, top)
         if line and name in skipped:
-            sections.append((name, student_text(f"{name}: {score:g} / {top:g}\n  ✗ {line}", mode,
-                                                width)))
+            sections.append(_section(name, f"{head}\n  ✗ {line}", head, mode, width))
         elif line:
             not_attempted.append((name, escape.no_server_paths(line)))
         else:
-            sections.append((name, student_text(text, mode, width)))
+            sections.append(_section(name, str(ex.get("feedback", "")), head, mode, width))
     return {"r": result, "final": final, "rows": rows, "names": names,
             "not_attempted": not_attempted,
             "sections": sections, "status": status,
-            "reason": student_text(reason).replace("\n", " ") if reason else "",
+            "reason": one_line(reason) if reason else "",
             "advice": advice(reason) if status in ("ungradable", GRADER_ERROR) else "",
-            "adjusted": final.total != final.auto_total or bool(final.notes),
+            "steps": breakdown.steps(final, result),
+            "adjusted": breakdown.adjusted(final),
             "graded": status in ("graded", "incomplete")}
+
+
+def one_line(text: str) -> str:
+    """Grader text made fit for a student on one line: single spaces, never a run of
+    them (wrapped lines are not rejoined: the text is never wrapped)."""
+    return " ".join(student_text(text, width=None).split())
 
 
 def feedback_text(result: dict, final: adjust.Final | None = None, mode: str = "full") -> str:
@@ -238,23 +266,35 @@ def feedback_text(result: dict, final: adjust.Final | None = None, mode: str = "
 def gradescope(result: dict, final: adjust.Final | None = None, mode: str = "full",
                visibility: str = "visible") -> dict:
     """Gradescope's results.json for one submission. Outputs are Markdown
-    (``output_format: md``): feedback in a fence, the reason escaped. ``visibility``
-    applies to every test and to the whole result (Gradescope: ``visible``,
-    ``after_due_date``, ``after_published`` or ``hidden``); what the grader printed is
-    never shown to students (``stdout_visibility: hidden``)."""
+    (``output_format: md``): each exercise's feedback folded (``folding``) in a fence,
+    with its final score; the top-level output gives the reason, then the automatic
+    score, each change and the final score on lines of their own (``breakdown``), student
+    text escaped, never a run of spaces. ``visibility`` applies to every test and to
+    the whole result (Gradescope: ``visible``, ``after_due_date``, ``after_published``
+    or ``hidden``); what the grader printed is never shown to students
+    (``stdout_visibility: hidden``)."""
     final = final or adjust.final_grade(result, [], adjust.Settings())
-    tests = [{"name": f"{name} ({EXERCISES[name].signature})",
-              "score": final.exercises.get(name, ex["score"]),
-              "max_score": ex["max_score"], "output": escape.fence(student_text(ex["feedback"], mode)),
-              "output_format": "md", "visibility": visibility,
-              "status": "passed" if final.exercises.get(name, ex["score"]) >= ex["max_score"]
-              else "failed"}
-             for name, ex in result["exercises"].items() if name in EXERCISES]
-    notes = "".join(f"\n\n{escape.markdown(n)}" for n in final.notes)
-    output = (escape.markdown(student_text(result["reason"]).replace("\n", " ")) if result["reason"]
-              else f"Graded with seed {result['seed']}.") + notes
+    tests = []
+    for name, ex in result["exercises"].items():
+        if name not in EXERCISES:
+            continue
+        score = final.exercises.get(name, ex["score"])
+        head = _score_line(name, ex, final, ex["max_score"])
+        _, _, items, _ = _section(name, str(ex["feedback"]), head, mode, None)
+        tests.append({"name": f"{name} ({EXERCISES[name].signature})", "score": score,
+                      "max_score": ex["max_score"],
+                      "output": escape.fence(student_text(folding.text(head, items), "full")),
+                      "output_format": "md", "visibility": visibility,
+                      "status": "passed" if score >= ex["max_score"] else "failed"})
+    output = (escape.markdown(one_line(result["reason"])) if result["reason"]
+              else f"Graded with seed {result['seed']}.")
+    if breakdown.adjusted(final):
+        lines = [f"Automatic score: {final.auto_total:g}"]
+        lines += [escape.markdown(step.text) for step in breakdown.steps(final, result)]
+        lines.append(f"Final score: {final.total:g} / {_number(result.get('max_score')) or TOTAL_POINTS:g}")
+        output += "\n\n" + "\n".join(f"- {line}" for line in lines)
     if result.get("status") == "ungradable":
-        output += f"\n\n**What to do:** {escape.markdown(advice(result['reason']))}"
+        output += f"\n\n**What to do:** {advice(result['reason'])}"  # the kit's own words
     return {"score": final.total, "execution_time": result.get("seconds", 0), "output": output,
             "output_format": "md", "test_output_format": "md",
             "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
@@ -457,6 +497,19 @@ def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = 
 NBGRADER_MARK = "<!-- written by tfgrade -->"
 
 
+def _literal_html():
+    """mistune's HTML renderer with raw HTML escaped (``escape=True``), where an
+    entity in the text (``escape.markdown`` writes ``&lt;``) still shows its character."""
+    import html
+
+    import mistune
+
+    class Literal(mistune.HTMLRenderer):
+        def text(self, text: str) -> str:
+            return super().text(html.unescape(text))
+    return Literal(escape=True)
+
+
 def write_nbgrader_feedback(feedback_dir: Path, result: dict, markdown_text: str) -> Path | None:
     """``feedback_dir/<student>/<assignment>/<assignment>.html``, the layout
     ``nbgrader release_feedback`` hands out, with the submission's ``timestamp.txt`` and
@@ -469,7 +522,7 @@ def write_nbgrader_feedback(feedback_dir: Path, result: dict, markdown_text: str
                                target.read_text(encoding="utf-8", errors="replace")[:200]):
         log.warning("not replacing %s: tfgrade did not write it", escape.terminal(str(target)))
         return None
-    body = mistune.create_markdown(escape=True, plugins=["table"])(markdown_text)
+    body = mistune.create_markdown(renderer=_literal_html(), plugins=["table"])(markdown_text)
     write_atomic(target, f"{NBGRADER_MARK}\n<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                  f"<title>Feedback: {ASSIGNMENT}</title></head>\n<body>\n{body}</body></html>\n")
     source = result.get("submitted_from")

@@ -1,9 +1,11 @@
 """Checked in a real browser (issue 8, item 5): Debian's chromium, driven headless by
 Playwright (``executable_path``; Playwright's own browser download is not used).
 
-- feedback.html and report.html, at a desktop and a phone width: every image loads
-  (natural width > 0), nothing is wider than the page, nothing is fetched from anywhere,
-  no console error (a Content-Security-Policy violation is one). Screenshots are taken.
+- feedback.html and report.html, at a desktop and a 390 px phone width: every image
+  loads (natural width > 0), nothing is wider than the page, no box hides content that
+  needs scrolling sideways (a table clipped to its scroll box), no word of up to
+  ``WORD`` characters is broken across lines, nothing is fetched from anywhere, no
+  console error (a Content-Security-Policy violation is one). Screenshots are taken.
 - The notebooks in JupyterLab 4, started here on a free local port: on the untouched
   release, "Run All Cells" stops at the first visible check, on the exercise not
   implemented yet; with the solutions filled in, every visible check passes.
@@ -34,7 +36,8 @@ from test_feedback_html import a_class, failing_train, result
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "tf_from_scratch.ipynb"
 CHROMIUM = os.environ.get("TFKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-WIDTHS = (1280, 375)
+WIDTHS = (1280, 390)
+WORD = 24  # longer "words" (a hostile reason, a 55-character student id) may break
 
 
 def unavailable(why: str):
@@ -66,12 +69,28 @@ def look_at(browser, path: Path, width: int, shot: Path) -> dict:
     page.on("request", lambda request: fetched.append(request.url))
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(path.as_uri(), wait_until="load")
-    seen = page.evaluate("""() => ({
+    seen = page.evaluate("""(word) => {
+        const broken = [], texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (texts.nextNode()) {
+            const node = texts.currentNode, words = /\\S+/g;
+            for (let m; (m = words.exec(node.data));) {
+                if (m[0].length > word) continue;
+                const range = document.createRange();
+                range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+                const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                      .map(r => Math.round(r.top)));
+                if (lines.size > 1) broken.push(m[0]);
+            }
+        }
+        return {
         images: [...document.images].map(i => ({complete: i.complete, width: i.naturalWidth})),
         scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
         wide: [...document.body.querySelectorAll('*')].filter(e => !e.closest('.scroll'))
               .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-              .map(e => e.tagName + '.' + e.className).slice(0, 5)})""")
+              .map(e => e.tagName + '.' + e.className).slice(0, 5),
+        clipped: [...document.body.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1
+                  && getComputedStyle(e).overflowX !== 'visible').map(e => e.tagName + '.' + e.className),
+        broken: broken.slice(0, 10)}}""", WORD)
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     return {**seen, "fetched": [u for u in fetched if not u.startswith(("file:", "data:"))],
@@ -82,32 +101,42 @@ def look_at(browser, path: Path, width: int, shot: Path) -> dict:
 def pages(tmp_path_factory):
     out = tmp_path_factory.mktemp("pages")
     hostile = "<b>" + "x" * 300 + "</b>"
+    unreadable = ("the notebook cannot be read: NotJSONError: Notebook does not appear to be JSON: "
+                  "'{\\n \"cells\": [\\n  {\\n   \"cell_type\": \"markdown\",\\n   \"id\": \"a1b2\"...")
     for r in [*a_class(), result("long_" + "y" * 50, train=failing_train(), status="incomplete",
-                                 reason=hostile)]:
+                                 reason=hostile),
+              result("gil", status="ungradable", reason=unreadable)]:
         report.write_result(out, r)
     report.rebuild(out)
     return out
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["ann/feedback.html", "report.html", "dee/feedback.html"])
+@pytest.mark.parametrize("name", ["ann/feedback.html", "report.html", "dee/feedback.html",
+                                  f"long_{'y' * 50}/feedback.html"])
 def test_pages_load_every_image_fit_the_width_and_fetch_nothing(browser, pages, name, width, tmp_path):
     shot = tmp_path / "shot.png"
     seen = look_at(browser, pages / name, width, shot)
     if name != "dee/feedback.html":  # dee is ungradable: no pictures
         assert seen["images"], "no image on the page"
     assert all(i["complete"] and i["width"] > 0 for i in seen["images"]), seen["images"]
-    assert seen["scroll"] <= seen["client"] and seen["wide"] == [], seen
+    assert seen["scroll"] <= seen["client"] and seen["wide"] == [] and seen["clipped"] == [], seen
+    assert seen["broken"] == [], seen["broken"]
     assert seen["fetched"] == [] and seen["errors"] == []
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 5000
 
 
-def test_the_checks_would_catch_a_broken_image_and_a_wide_page(browser, tmp_path):
+def test_the_checks_would_catch_a_broken_image_a_wide_page_a_clipped_table_and_a_broken_word(
+        browser, tmp_path):
     page = tmp_path / "broken.html"
     page.write_text('<!DOCTYPE html><html><body><img src="data:image/png;base64,AAAA">'
-                    '<div style="width: 3000px">wide</div></body></html>')
+                    '<div style="width: 3000px">wide</div>'
+                    '<div class="scroll" style="overflow-x: auto"><table><tr><td style="white-space: nowrap">'
+                    + "clipped " * 40 + '</td></tr></table></div>'
+                    '<p style="width: 4em; overflow-wrap: anywhere">ungradable</p></body></html>')
     seen = look_at(browser, page, 800, tmp_path / "shot.png")
     assert seen["images"][0]["width"] == 0 and seen["scroll"] > seen["client"] and seen["wide"]
+    assert seen["clipped"] == ["DIV.scroll"] and seen["broken"] == ["ungradable"]
 
 
 # --- the notebooks in JupyterLab 4 -------------------------------------------------------

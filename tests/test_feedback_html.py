@@ -259,7 +259,7 @@ def test_report_html_is_rebuilt_with_grades_csv(tmp_path):
     adjust.append_override(tmp_path, "ann", "total", "0", "integrity")
     report.rebuild(tmp_path)
     after = (tmp_path / "report.html").read_text()
-    assert after != before and "1 with an instructor's change" in after
+    assert after != before and "1 student with an override" in after
 
 
 def test_a_report_that_cannot_be_drawn_does_not_cost_grades_csv(tmp_path, monkeypatch, caplog):
@@ -270,3 +270,42 @@ def test_a_report_that_cannot_be_drawn_does_not_cost_grades_csv(tmp_path, monkey
     monkeypatch.setattr(class_report, "page", broken)
     report.rebuild(tmp_path)
     assert (tmp_path / "grades.csv").is_file() and "cannot rebuild report.html" in caplog.text
+
+
+UNREADABLE = ("the notebook cannot be read: NotJSONError: Notebook does not appear to be JSON: "
+              "'{\\n \"cells\": [\\n  {\\n   \"cell_type\": \"markdown\",\\n   \"id\": \"a1b2\"...")
+
+
+def test_a_reason_quoting_the_file_is_said_in_plain_words_with_the_excerpt_folded():
+    assert class_report.readable(UNREADABLE) == (
+        "the notebook cannot be read: the file is not JSON, so not a notebook",
+        UNREADABLE.split("read: ", 1)[1])
+    plain = "cell 13 (predict) was skipped: no answer within 15 s"
+    assert class_report.readable(plain) == (plain, "")
+    html = class_report.page([result("gil", status="ungradable", reason=UNREADABLE)])
+    look = html.split("<h2>Needs a look</h2>")[1].split("<h2>")[0]
+    summary, excerpt = look.split("<details>")
+    assert "not JSON, so not a notebook" in summary and "cells" not in summary
+    assert "&#34;cells&#34;" in excerpt or "&quot;cells&quot;" in excerpt
+
+
+def test_the_bars_have_a_legend_with_every_colour_they_use():
+    html = class_report.page(a_class())
+    legend = html.split('<p class="legend">')[1].split("</p>")[0]
+    for low, colour, words in class_report.BANDS:
+        assert colour in legend and words in legend
+    assert {class_report.band_colour(s) for s in (1.0, 0.9, 0.6, 0.5, 0.2, 0.0)} == {
+        colour for _, colour, _ in class_report.BANDS}
+
+
+def test_instructor_changes_are_counted_by_kind():
+    students = [{**result(s), "submitted_at": "2026-12-03T10:00:00+00:00"} for s in ("ann", "bob", "cy")]
+    settings = adjust.Settings(due="2026-12-01T23:59:00+00:00", late_policy="per-day=10")
+    overrides = [adjust.Override("ann", "train", 9, ""), adjust.Override("ann", "loss", 9, ""),
+                 adjust.Override("bob", "total", 100, "")]
+    data = class_report.context(students, overrides, settings)
+    # ann: two exercise overrides and a penalty; bob: a total override voids his penalty; cy: penalty
+    assert data["changes"] == [("override", 2), ("late penalty", 2), ("late submission without penalty", 1)]
+    html = class_report.page(students, overrides, settings)
+    assert "2 students with an override, 2 students with a late penalty" in html
+    assert "with an instructor's change" not in html  # a late penalty is not one

@@ -557,7 +557,7 @@ def test_feedback_and_gradescope_keep_student_text_literal(in_process, tmp_path)
     feedback = (tmp_path / "out" / "forger" / "feedback.md").read_text()
     html = _rendered(feedback)
     assert "<img" not in html and html.count("<h1") == 1
-    assert set(h.split("</h2>")[0] for h in html.split("<h2>")[1:]) == {"predict", "loss"}
+    assert set(h.split(":")[0] for h in html.split("<h2>")[1:]) == {"predict", "loss"}
     gradescope = json.loads((tmp_path / "out" / "forger" / "results.json").read_text())
     for test in gradescope["tests"]:
         assert test["output_format"] == "md"

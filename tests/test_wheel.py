@@ -8,7 +8,6 @@ and no file outside the package can decide what it holds.
 """
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,51 +21,19 @@ import pytest
 from autograder.check import HINT_NOT_DONE
 from autograder.contract import EXERCISES
 from conftest import RELEASE, ROOT, SOLUTION, SOURCE
+from solution_text import BEGIN, END, MIN_EMBEDDED, quoted, secret_lines, solution_lines
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-MIN_EMBEDDED = 16
 NOT_PROJECT = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__",
                                      ".hypothesis", ".pytest_cache", "submitted", "autograded",
                                      "feedback", "demo_out", "gradebook.db")
 
 
-def solution_lines(notebook_path) -> dict:
-    """Every non-blank stripped line between the solution markers, with the grade id of
-    the cell it is in."""
-    lines = {}
-    for cell in nbformat.read(str(notebook_path), as_version=4).cells:
-        inside = False
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            if stripped.startswith(BEGIN) or stripped.startswith(END):
-                inside = stripped.startswith(BEGIN)
-            elif inside and stripped:
-                lines.setdefault(stripped, cell.metadata.get("nbgrader", {}).get("grade_id", "?"))
-    return lines
-
-
-def secret_lines() -> dict:
-    """The source's solution lines, less those the release notebook shows verbatim (its
-    text hands students ``with tf.GradientTape() as tape:``; a wheel holding that line
-    gives nothing away)."""
-    release = "\n".join(cell.source for cell in nbformat.read(str(RELEASE), as_version=4).cells)
-    return {line: cell for line, cell in solution_lines(SOURCE).items() if line not in release}
-
-
 def leaks(wheel, lines) -> dict:
-    """The solution lines in each file of the wheel: as one of the file's stripped lines,
-    or, when at least ``MIN_EMBEDDED`` characters long, anywhere in it (a string, the
-    README in METADATA) but not as part of a longer name. Shorter lines (``losses = []``)
-    are found only whole: embedded, they are everywhere (``epoch_losses = []``)."""
-    embedded = {line: re.compile(rf"(?<!\w){re.escape(line)}(?!\w)") for line in lines
-                if len(line) >= MIN_EMBEDDED}
+    """The solution lines in each file of the wheel (``solution_text.quoted``)."""
     found = {}
     with zipfile.ZipFile(wheel) as archive:
         for name in archive.namelist():
-            text = archive.read(name).decode("utf-8", errors="replace")
-            whole = {line.strip() for line in text.splitlines()}
-            hits = sorted(line for line in lines
-                          if line in whole or (line in embedded and embedded[line].search(text)))
+            hits = quoted(archive.read(name).decode("utf-8", errors="replace"), lines)
             if hits:
                 found[name] = hits
     return found

@@ -11,13 +11,15 @@ HINT_PER_EXAMPLE = ("You returned one loss per example; the loss is a single num
 HINT_NONE_GRAD = ("tape.gradient returned None: the tape saw no path from this parameter to the "
                   "loss. Either a plain tensor was not watched (tape.watch), or the computation "
                   "left TensorFlow inside the tape (NumPy, or .numpy()), which cuts the path.")
-HINT_GRAD_SIGN = ("The gradient has the wrong sign: return the gradient of the loss itself, "
-                  "tape.gradient(loss_value, ...).")
-HINT_ASCENT = ("The loss goes up: this is gradient ascent. Move the parameters against the "
-               "gradient (subtract rate * gradient).")
+HINT_GRAD_SIGN = ("The gradient has the wrong sign: it is the gradient of minus the loss. Revisit "
+                  "what the tape is asked to differentiate: the loss itself, as computed under it.")
+HINT_ASCENT = ("The loss went up step after step: each update moved the parameters with the "
+               "gradient, which climbs the loss. Revisit which way the gradient points and which "
+               "way gradient descent has to go.")
 HINT_STEPS = "The number of losses differs from `steps`: use the steps argument for the loop."
-HINT_ADD_WEIGHT = ("Keras 3 needs add_weight's name as a keyword: add_weight(name=\"W\", "
-                   "shape=...).")
+HINT_ADD_WEIGHT = ("Keras 3 refused add_weight's arguments: it takes a weight's name as a "
+                   "keyword argument only, not as the first positional one (the notebook's text "
+                   "before MyDense says so).")
 HINT_NO_ATTRS = "Store the two weights as self.W and self.b so they can be inspected."
 HINT_WEIGHT_SHAPES = ("W should have shape (input size, num_outputs) and b shape (num_outputs,): "
                       "take the input size from build()'s input_shape[-1].")

@@ -19,9 +19,9 @@ HINT_BROADCAST = ("Targets of shape (n,) were combined with logits of shape (n, 
                   "broadcasts to an (n, n) matrix: bring both to the same shape first.")
 
 
-HINT_NOT_KERAS_LOSS = idea("The value is not the mean binary cross-entropy of the model's logits: call "
-                           "the loss object as loss_fn(targets, logits), targets first, with both of "
-                           "shape (n, 1).")
+HINT_NOT_KERAS_LOSS = idea("The value is not the mean binary cross-entropy of the model's logits. "
+                           "Revisit the order in which a Keras loss takes its two arguments (the "
+                           "targets come first) and the shape both must have, (n, 1).")
 
 
 def cases(rng):

@@ -12,7 +12,8 @@ from .inputs import changed, layer_case
 from .layers import LAYER_FIELDS, affine, alternative_weights, follows, shape_of, through_trainable, \
     trainable, with_weights
 
-HINT_DENSE_ATTR = "Create the layer in __init__ as self.dense = MyDense(1)."
+HINT_DENSE_ATTR = ("model.dense is not a MyDense layer: the model creates its one layer, with a "
+                   "single output, in __init__, and keeps it in the attribute the contract names.")
 HINT_FLAT = "Return the layer's output (n, 1) as it is: do not reshape or squeeze it."
 HINT_DENSE_UNCALLED = ("model.dense is a MyDense, but it never created its weights: call() does not "
                        "use it. Return the output of self.dense on the inputs.")

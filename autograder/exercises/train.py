@@ -13,13 +13,15 @@ from .variants import expecting, fields, idea, judging, plotting, probing, vary
 
 HINT_AFTER_UPDATE = ("Each loss is recorded after its update; the contract records the loss "
                      "before the update of the same step.")
-HINT_NOT_DESCENT = idea("The values are not those of gradient descent on these arguments: each step "
-                        "takes (loss, (dW, db)) from grad at the current W and b, records the loss, "
-                        "then sets W to W - rate * dW and b to b - rate * db.")
+HINT_NOT_DESCENT = idea("The values are not those of gradient descent on these arguments. Revisit "
+                        "one step of it: the loss and the gradients at the current parameters "
+                        "(from grad), the loss recorded before the update, and the update rule of "
+                        "gradient descent, with the rate given.")
 HINT_IN_PLACE = ("W and b are tensors, which cannot be changed in place: at each step, compute "
                  "new ones from the old ones and their gradients, and give them the old names.")
-HINT_SLOW_TRAIN = ("Does the loop stop after `steps` steps? Loop with for _ in range(steps), "
-                   "and keep any printing or plotting out of it.")
+HINT_SLOW_TRAIN = ("Does the loop stop after `steps` steps? A loop that counts the steps ends on "
+                   "its own; one that waits for the loss to reach a value may never end. Keep any "
+                   "printing or plotting out of the loop.")
 
 
 def cases(rng):

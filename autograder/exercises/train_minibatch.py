@@ -21,8 +21,9 @@ HINT_DROPPED_BATCH = ("The last, smaller batch was skipped: model.fit makes ceil
 HINT_NO_BATCHES = "One step per epoch: iterate over the mini-batches, one update per batch."
 HINT_BATCH_COUNT = ("Each epoch made another number of updates than ceil(n / batch_size): batch the "
                     "examples with the batch_size argument, one update per batch.")
-HINT_SEED = ("Two runs with the same seed gave different losses: pass the seed to the shuffle "
-             "(Dataset.shuffle(..., seed=seed)).")
+HINT_SEED = ("Two runs with the same seed gave different losses: the order of the batches "
+             "does not come from the seed argument. Revisit where the shuffle draws its order "
+             "from.")
 HINT_NO_SHUFFLE = ("Two different seeds gave the same losses: the batches are not shuffled (or the "
                    "seed is ignored). Shuffle the examples with the given seed.")
 HINT_RESHUFFLE = ("Every epoch used the same batches in the same order: model.fit reshuffles the "
@@ -37,8 +38,8 @@ HINT_NOT_MINIBATCH = idea("The epoch losses are not those of one pass of mini-ba
                           "and average the epoch's batch losses.")
 RUNS = 4  # seeds of the batch-order case; a kept order must show in most of them
 HINT_SLOW_EPOCHS = ("Does the loop stop after `epochs` passes? A dataset with .repeat() never ends "
-                    "on its own: loop over the epochs with for _ in range(epochs) and over one pass "
-                    "of the dataset inside.")
+                    "on its own: the epochs are counted by the outer loop, and each epoch is one "
+                    "pass over the dataset.")
 
 
 def cases(rng):

@@ -13,8 +13,9 @@ from .variants import expecting, fields, idea, judging, plotting, probing, vary
 HINT_NOT_OPTIMIZER_RUN = idea("The values are not those of `steps` updates by the optimizer passed in: "
                               "each step takes (loss, grads) from model_grad, records the loss, then "
                               "applies the gradients to model.trainable_variables with that optimizer.")
-HINT_SLOW_OPTIMIZER = ("Does the loop stop after `steps` steps? Loop with for _ in range(steps), "
-                       "and keep any printing or plotting out of it.")
+HINT_SLOW_OPTIMIZER = ("Does the loop stop after `steps` steps? A loop that counts the steps ends on "
+                       "its own; one that waits for the loss to reach a value may never end. Keep any "
+                       "printing or plotting out of the loop.")
 
 
 def cases(rng):
