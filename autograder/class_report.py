@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import re
 
-from . import ASSIGNMENT, adjust, breakdown, plots, templating
+from . import ASSIGNMENT, GRADER_ERROR, adjust, breakdown, plots, templating
 from .contract import EXERCISES, TOTAL_POINTS
 
 REPORT_FILE = "report.html"
@@ -141,7 +141,7 @@ def context(results: list, overrides=(), settings: adjust.Settings | None = None
     needs_look = [{"student": r["student_id"], "status": r.get("status"),
                    "reason": str(r.get("reason", "")),
                    **dict(zip(("summary", "detail"), readable(str(r.get("reason", "")))))}
-                  for r in results if r.get("status") in ("incomplete", "ungradable")]
+                  for r in results if r.get("status") in ("incomplete", "ungradable", GRADER_ERROR)]
     times = timing(results)
     return {"assignment": ASSIGNMENT, "count": len(results), "statuses": dict(sorted(statuses.items())),
             "totals": totals, "mean": statistics.fmean(totals) if totals else None,

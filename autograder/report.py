@@ -246,6 +246,7 @@ def feedback_context(result: dict, final: adjust.Final | None = None, mode: str 
             "sections": sections, "status": status,
             "reason": one_line(reason) if reason else "",
             "advice": advice(reason) if status in ("ungradable", GRADER_ERROR) else "",
+            "no_grade": status == GRADER_ERROR and not final.comments,
             "steps": breakdown.steps(final, result),
             "adjusted": breakdown.adjusted(final),
             "graded": status in ("graded", "incomplete")}

@@ -83,7 +83,9 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_zero(broken_start, 
     canvas_row = list(csv.reader((out / "canvas.csv").open()))[1]
     assert canvas_row[3] == "ann" and canvas_row[-1] == ""
     feedback = (out / "ann" / "feedback.md").read_text()
-    assert "grader's side, not in your work" in feedback
+    assert "grader's side, not in your work" in feedback and "Score: not graded yet" in feedback
+    assert "Score: not graded yet" in (out / "ann" / "feedback.html").read_text()
+    assert "0 / 100" not in feedback
     assert "sys.exit or os._exit in student code" not in feedback + captured.out
     # the next run grades ann again (here the sandbox is still broken)
     assert batch.stale(result, batch.fingerprint(batch.find_submissions([folder])[0], 20211,
