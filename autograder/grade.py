@@ -34,7 +34,8 @@ from . import ASSIGNMENT, GRADER_ERROR, replies
 from .course import case_key, cell_role, grade_id
 from .exercises import EXERCISES, TOTAL_POINTS, cases_for
 from .reference import Reference, ReferenceFailed
-from .judge import MALFORMED, ExerciseResult, judge
+from .compare import Check
+from .judge import MALFORMED, ExerciseResult, judge, render_feedback
 from .sandbox import Crashed, Limits, Sandbox, Timeout, Unavailable
 
 SKIPPED_ROLES = {"test", "check", "demo"}
@@ -196,9 +197,26 @@ def derive_case_seed(seed: int, cells, key: bytes | None = None) -> int:
     return int.from_bytes(digest.digest()[:4], "big")
 
 
+# On a restart, the cells that already ran are run again, in order, as long as their
+# first runs add up to at most this much (scaled with --time-scale); a cell that does not
+# fit is left out. The cheap ones (imports, definitions, data) restore the notebook's
+# state, and a slow one is not paid again.
+RERUN_SECONDS = 2.0
+
+
+class BudgetSpent(Exception):
+    """The submission's total time budget ran out (the message says which)."""
+
+
 class _Run:
-    """The state of grading one submission: the sandbox, the cells that must be
-    skipped on a restart, and what went wrong along the way."""
+    """The state of grading one submission: the sandbox, what each cell cost, the
+    cells that must be skipped on a restart, the time budget, and what went wrong
+    along the way.
+
+    Its cost is bounded: a slow cell runs once (a restart re-runs only the cells whose
+    first runs fit in :data:`RERUN_SECONDS` together), and the whole submission gets one pass
+    of its cells plus every exercise's limit (``Limits.submission_seconds`` instead,
+    when set); what the budget does not reach is recorded as not graded."""
 
     def __init__(self, cells, limits: Limits, reference):
         self.cells, self.limits, self.reference = cells, limits, reference
@@ -207,20 +225,39 @@ class _Run:
         self.cell_errors: dict = {}
         self.notes: list = []
         self.output: list = []
+        self.cell_seconds: dict = {}  # cell id -> seconds of its first run
+        self.not_rerun: set = set()
+        self.started = time.monotonic()
+        self.deadline: float | None = None  # set once the first pass of the cells is done
 
     def boot(self) -> None:
         """Start a fresh process and run the notebook's cells in it, skipping any cell
-        that hung or ended the process before."""
+        that hung or ended the process before, and, after the first pass, any cell too
+        slow to run again."""
         for _attempt in range(len(self.cells) + 2):
             self.sandbox.start()
             if self._run_cells():
+                if self.deadline is None:
+                    self.deadline = time.monotonic() + self._budget_after_cells()
                 return
         raise Ungradable("the notebook's cells could not be run (every restart failed)")
 
+    def _budget_after_cells(self) -> float:
+        if self.limits.submission_seconds is not None:
+            return self.limits.submission_seconds - (time.monotonic() - self.started)
+        return sum(e.time_limit for e in EXERCISES.values()) * self.limits.time_scale
+
     def _run_cells(self) -> bool:
+        rerun_allowance = RERUN_SECONDS * self.limits.time_scale
         for cell_id, source in self.cells:
             if cell_id in self.skipped:
                 continue
+            if cell_id in self.cell_seconds:  # ran before this restart
+                if self.cell_seconds[cell_id] > rerun_allowance:
+                    self._not_rerun(cell_id)
+                    continue
+                rerun_allowance -= self.cell_seconds[cell_id]
+            started = time.monotonic()
             try:
                 raw = self.sandbox.request({"op": "cell", "id": cell_id, "source": source},
                                            self.limits.cell_seconds)
@@ -232,11 +269,22 @@ class _Run:
                 self.skipped[cell_id] = str(exc)
                 self.notes.append(f"cell {cell_id} was skipped: {exc}")
                 return False
+            self.cell_seconds.setdefault(cell_id, time.monotonic() - started)
             self._keep_output(raw)
             if "error" in reply:
                 first_line = (reply["error"].splitlines() or [""])[0]
                 self.cell_errors[cell_id] = f"cell {cell_id} raised {first_line}"
         return True
+
+    def _not_rerun(self, cell_id: str) -> None:
+        if cell_id not in self.not_rerun:
+            self.not_rerun.add(cell_id)
+            self.notes.append(f"cell {cell_id} was not run again after a restart (its first run "
+                              f"took {self.cell_seconds[cell_id]:.1f} s)")
+
+    def time_left(self) -> float:
+        """Seconds of the submission's budget left (after the first pass of the cells)."""
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
 
     def _keep_output(self, reply) -> None:
         printed = replies.output(reply, self.limits.output_chars)
@@ -246,7 +294,10 @@ class _Run:
     def exercise(self, name: str, seed: int) -> ExerciseResult:
         exercise = EXERCISES[name]
         cases = cases_for(exercise, seed)
-        limit = exercise.time_limit * self.limits.time_scale
+        left = self.time_left()
+        if left <= 0:
+            raise BudgetSpent(self.budget_text())
+        limit = min(exercise.time_limit * self.limits.time_scale, left)
         try:
             reply = self.sandbox.request({"op": "exercise", "name": name, "cases": cases}, limit,
                                          answer_call=self._answerer(exercise))
@@ -262,6 +313,22 @@ class _Run:
             self.notes.append(f"{name}: the process's answer was refused, and the process replaced")
             self.sandbox.stop()
             self.boot()
+        return result
+
+    def budget_text(self) -> str:
+        where = (f"{self.limits.submission_seconds:g} s" if self.limits.submission_seconds is not None
+                 else "one pass of its cells plus every exercise's time limit")
+        return f"the submission's time budget ({where}) ran out"
+
+    @staticmethod
+    def not_graded(name: str, why: str) -> ExerciseResult:
+        """An exercise the budget did not reach: 0, recorded as a time-out, saying why."""
+        exercise = EXERCISES[name]
+        result = ExerciseResult(name, 0.0, exercise.points, "timeout", [
+            Check(f"{exercise.signature} was graded", False, f"not graded: {why}",
+                  "Earlier cells or exercises used the notebook's whole time budget: make the "
+                  "slow or crashing ones finish, and submit again.")])
+        result.feedback = render_feedback(result, f"{exercise.signature} was not graded: {why}.")
         return result
 
     def expected(self, name: str):
@@ -337,8 +404,15 @@ def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, refere
         run = _Run(cells, limits or Limits(), reference or Reference.from_course())
         run.boot()
         result.isolation = [item[:200] for item in run.sandbox.isolation if isinstance(item, str)]
+        spent = ""
         for name in EXERCISES:
-            result.exercises[name] = run.exercise(name, result.case_seed)
+            try:
+                result.exercises[name] = (run.not_graded(name, spent) if spent
+                                          else run.exercise(name, result.case_seed))
+            except BudgetSpent as exc:
+                spent = str(exc)
+                result.exercises[name] = run.not_graded(name, spent)
+                run.notes.append(f"{spent}: {name} and the exercises after it were not graded")
     except Ungradable as exc:
         result.status, result.reason = "ungradable", str(exc)
     except Unavailable as exc:

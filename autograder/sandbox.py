@@ -52,6 +52,8 @@ class Limits:
     output_chars: int = 20_000  # what is kept of the student's printing, per reply
     cell_seconds: float = 15.0  # for each top-level cell (definitions; demos are skipped)
     time_scale: float = 1.0  # multiplies every exercise's own limit
+    # the whole submission; None: one pass of its cells plus every exercise's limit
+    submission_seconds: float | None = None
     file_mb: int = 64
     route: str = "auto"  # "auto"; tests also take "user namespace" and "none" as root
     disable: frozenset = frozenset()  # protections switched off (tests only)
