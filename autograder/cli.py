@@ -277,12 +277,7 @@ def _grade(args) -> int:
 
 def _override(args) -> int:
     from . import adjust, report
-    from .escape import safe_student_id
-    if not os.path.isdir(args.out):
-        raise UsageError(f"no output folder {args.out}: grade first (tfgrade grade ... --out {args.out})")
-    student = safe_student_id(args.student)
-    if not any(r["student_id"] == student for r in report.read_results(args.out)):
-        raise UsageError(f"no student {student} in {args.out} (see {report.GRADES_FILE})")
+    student = _existing_student(args.out, args.student)
     try:
         override = adjust.append_override(args.out, student, args.exercise, args.points, args.comment)
     except adjust.AdjustError as exc:
@@ -292,6 +287,35 @@ def _override(args) -> int:
         print(problem, file=sys.stderr)
     print(f"{student}: {override.exercise} set to {override.points:g} "
           f"(appended to {os.path.join(args.out, adjust.OVERRIDES_FILE)}; grades.csv and feedback rebuilt)")
+    return 0
+
+
+def _existing_student(out: str, student_id: str) -> str:
+    """The safe id of ``student_id``, who must have a result in the output folder ``out``."""
+    from . import report
+    from .escape import safe_student_id
+    if not os.path.isdir(out):
+        raise UsageError(f"no output folder {out}: grade first (tfgrade grade ... --out {out})")
+    student = safe_student_id(student_id)
+    if not any(r["student_id"] == student for r in report.read_results(out)):
+        raise UsageError(f"no student {student} in {out} (see {report.GRADES_FILE})")
+    return student
+
+
+def _extend(args) -> int:
+    from . import adjust, report
+    student = _existing_student(args.out, args.student)
+    round_due = adjust.Settings.load(args.out).due
+    try:
+        extension = adjust.append_extension(args.out, student, args.due, args.reason,
+                                            not_before=round_due)
+    except adjust.AdjustError as exc:
+        raise UsageError(str(exc)) from None
+    for problem in report.rebuild(args.out):
+        print(problem, file=sys.stderr)
+    what = extension.describe() if extension.due else "extension withdrawn"
+    print(f"{student}: {what} (appended to {os.path.join(args.out, adjust.EXTENSIONS_FILE)}; "
+          "grades.csv and feedback rebuilt)")
     return 0
 
 
@@ -437,6 +461,22 @@ def _grade_parser(commands, default_seed: int) -> None:
     grade.set_defaults(run=_grade)
 
 
+def _extend_parser(commands) -> None:
+    extend = commands.add_parser(
+        "extend", help="give one student a later due date (appends to OUT/extensions.csv, then "
+        "rebuilds grades.csv and feedback)",
+        description="Give one student their own due date. The late policy counts from it, the "
+        "student's feedback and grades.csv's adjustments show it, and it survives re-grades. "
+        "The last line of OUT/extensions.csv per student wins: --due none withdraws it.")
+    extend.add_argument("student")
+    extend.add_argument("--due", required=True, metavar="WHEN",
+                        help="the student's due date and time (2026-12-05 23:59, local time "
+                        "unless a zone is given), or 'none' to withdraw an extension")
+    extend.add_argument("--out", required=True, help="the output folder of tfgrade grade")
+    extend.add_argument("--reason", default="", help="why; the student reads it in the feedback")
+    extend.set_defaults(run=_extend)
+
+
 def _override_parser(commands) -> None:
     override = commands.add_parser("override", help="change a student's points (appends to "
                                    "OUT/overrides.csv, then rebuilds grades.csv and feedback)")
@@ -457,6 +497,7 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     _grade_parser(commands, DEFAULT_SEED)
     _override_parser(commands)
+    _extend_parser(commands)
     _autograde_parser(commands)
     _gradescope_parser(commands, DEFAULT_SEED)
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from autograder import adjust, batch, cli, grade, report
+from autograder import adjust, batch, cli, escape, grade, report
 from autograder.contract import EXERCISES, TOTAL_POINTS
 from conftest import BIN, FULL_MARKS, ROOT
 
@@ -236,6 +236,82 @@ def test_late_work_from_nbgrader_timestamps(fake, tmp_path):
     # the policy is remembered: an override rebuild keeps the penalty
     assert cli.main(["override", "early", "loss", "10", "--out", str(out)]) == 0
     assert float(rows(out)["late"]["total"]) == pytest.approx(late["score"] * 0.7, abs=0.01)
+
+
+def test_an_extension_moves_one_students_due_date_and_survives_regrades(fake, tmp_path, capsys):
+    folder, out = tmp_path / "submitted", tmp_path / "out"
+    for student in ["ann", "ben"]:  # both 2 days 12 h late
+        submit(folder, student, extra=student, when="2026-12-03 12:00:00.000000 UTC")
+    results, _ = grade_round(folder, out, settings={
+        "due": adjust.parse_when("2026-12-01T00:00+00:00").isoformat(), "late_policy": "per-day=10"})
+    auto = {r["student_id"]: r["score"] for r in results}
+    assert float(rows(out)["ann"]["late_penalty"]) == pytest.approx(auto["ann"] * 0.3, abs=0.01)
+
+    assert cli.main(["extend", "ann", "--due", "2026-12-04 00:00 UTC", "--out", str(out),
+                     "--reason", "illness"]) == 0
+    assert "ann: extension to 2026-12-04 00:00 UTC (illness)" in capsys.readouterr().out
+    ann, ben = rows(out)["ann"], rows(out)["ben"]
+    assert float(ann["late_penalty"]) == 0 and float(ann["days_late"]) == 0
+    assert float(ann["total"]) == auto["ann"]
+    assert ann["adjustments"] == "extension to 2026-12-04 00:00 UTC (illness)"
+    assert float(ben["late_penalty"]) > 0  # one student's extension only
+    note = "extension to 2026-12-04 00:00 UTC (illness)"
+    assert escape.markdown(note) in (out / "ann" / "feedback.md").read_text()
+    assert note in (out / "ann" / "feedback.html").read_text()
+
+    # a re-grade of everyone, and a new due date for the round, keep the extension
+    _, summary = grade_round(folder, out, force=True, settings={
+        "due": adjust.parse_when("2026-12-02T00:00+00:00").isoformat()})
+    assert float(rows(out)["ann"]["late_penalty"]) == 0 and summary.late == 1
+    assert "extensions" not in json.loads((out / adjust.SETTINGS_FILE).read_text())
+
+    # an extension that ends before the submission: late from the extension's due date
+    assert cli.main(["extend", "ann", "--due", "2026-12-03T00:00+00:00", "--out", str(out)]) == 0
+    assert float(rows(out)["ann"]["days_late"]) == 0.5
+    assert float(rows(out)["ann"]["late_penalty"]) == pytest.approx(auto["ann"] * 0.1, abs=0.01)
+    assert cli.main(["extend", "ann", "--due", "none", "--out", str(out)]) == 0  # withdrawn
+    assert float(rows(out)["ann"]["days_late"]) == 1.5 and rows(out)["ann"]["adjustments"] \
+        .startswith("submitted 1 day 12 h late")
+
+
+def test_extensions_csv_is_appended_and_bad_lines_are_reported(fake, tmp_path, capsys):
+    folder, out = tmp_path / "submitted", tmp_path / "out"
+    submit(folder, "ann", when="2026-12-03 12:00:00.000000 UTC")
+    grade_round(folder, out, settings={"due": adjust.parse_when("2026-12-01T00:00+00:00").isoformat()})
+    assert cli.main(["extend", "ann", "--due", "2026-12-05 23:59 UTC", "--out", str(out)]) == 0
+    lines = (out / adjust.EXTENSIONS_FILE).read_text().splitlines()
+    assert lines[0] == ",".join(adjust.EXTENSION_COLUMNS)
+    assert lines[1].startswith("ann,2026-12-05T23:59:00+00:00,,")
+    for args in (["zed", "--due", "2026-12-05"], ["ann", "--due", "friday"],
+                 ["ann", "--due", "2026-11-30 12:00 UTC"], ["ann", "--due", ""]):
+        assert cli.main(["extend", *args, "--out", str(out)]) == cli.EXIT_USAGE, args
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 4 and all(line.startswith("tfgrade extend: error:") for line in errors)
+    assert "before the round's due date" in errors[2]
+    assert len((out / adjust.EXTENSIONS_FILE).read_text().splitlines()) == 2
+    with open(out / adjust.EXTENSIONS_FILE, "a") as handle:  # the instructor edits by hand
+        handle.write("ann,friday,typo\n,2026-12-06,no one\n")
+    _, summary = grade_round(folder, out)
+    assert summary.problems == [f"{adjust.EXTENSIONS_FILE} line 3: not a date and time: 'friday' "
+                                "(use e.g. 2026-12-01 23:59 or 2026-12-01T23:59+01:00); not applied",
+                                f"{adjust.EXTENSIONS_FILE} line 4: no student_id; not applied"]
+    assert rows(out)["ann"]["adjustments"] == "extension to 2026-12-05 23:59 UTC"
+
+
+def test_final_tells_the_kinds_of_change_apart(tmp_path):
+    result = fake_grade(FULL_MARKS, "ann", 1, None).to_dict()
+    result["submitted_at"] = "2026-12-03T12:00:00+00:00"
+    due = adjust.parse_when("2026-12-01T00:00+00:00").isoformat()
+    overrides = [adjust.Override("ann", "loss", 5, "see email")]
+    flagged = adjust.final_grade(result, overrides, adjust.Settings(due=due))
+    assert [kind for kind, _ in flagged.changes] == ["override", "late"]
+    assert [text for _, text in flagged.changes] == flagged.notes
+    extended = adjust.Settings(due=due, late_policy="per-day=10", extensions={
+        "ann": adjust.Extension("ann", adjust.parse_when("2026-12-02T00:00+00:00").isoformat(), "flu")})
+    final = adjust.final_grade(result, [*overrides, adjust.Override("ann", "total", 50)], extended)
+    assert [kind for kind, _ in final.changes] == ["override", "extension", "late penalty", "override"]
+    assert final.notes[1] == "extension to 2026-12-02 00:00 UTC (flu)" and final.total == 50
+    assert final.due == extended.extensions["ann"].due and final.late_seconds == 1.5 * adjust.DAY
 
 
 # --- 4. loud failures and exit codes -----------------------------------------------------
