@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -381,6 +382,75 @@ def test_the_cli_ends_with_the_summary_and_exits_3_when_some_are_ungradable(fake
 
 
 # --- 7. terminal and files ---------------------------------------------------------------------
+
+def test_progress_is_a_line_per_student_when_stderr_is_no_terminal(fake, tmp_path, capsys):
+    folder, out = tmp_path / "submitted", tmp_path / "out"
+    for student in ["ann", "ben", "cat"]:
+        submit(folder, student, extra=student)
+    batch.run_round([folder], out, seed=1, jobs=1, progress=True)  # capsys: stderr is a pipe
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "grading 3 students" and len(lines) == 4, lines
+    scores = {r["student_id"]: r["score"] for r in report.read_results(out)}
+    for i, line in enumerate(lines[1:], start=1):
+        student = line.split(": ")[1]
+        assert line.startswith(f"graded {i}/3: {student}: {scores[student]:g} (00:0")
+        assert line.endswith(" elapsed)")
+    batch.run_round([folder], out, seed=1, jobs=1, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal():
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        shown = batch.Progress(2, stream=stream)
+        shown.update("ann: 90")
+        shown.update("b\x1b[2Jen: 80")  # student text is escaped on both
+        shown.close()
+    assert "grading: 100%" in terminal.getvalue() and "\r" in terminal.getvalue()
+    assert "graded 1/2" not in terminal.getvalue() and "\x1b[2J" not in terminal.getvalue()
+    assert pipe.getvalue().count("\n") == 3 and "\r" not in pipe.getvalue()
+    assert "\x1b" not in pipe.getvalue()
+
+
+def test_help_is_for_users_and_lists_every_option():
+    parser = cli._parser()
+    text = parser.format_help()
+    assert "_grade" not in text and "``" not in text and ":func:" not in text
+    usages = text.split("commands and their options")[1]
+    commands = parser._subparsers._group_actions[0].choices
+    assert len(commands) == 7
+    for name, command in commands.items():
+        start = usages.index(f"tfgrade {name} ")
+        shown = " ".join(usages[start:].split("\n  tfgrade ")[0].split())
+        for action in command._actions:
+            flag = action.option_strings[0] if action.option_strings else action.metavar
+            assert flag and flag in shown, (name, flag)
+        assert command.description and "``" not in command.format_help()
+
+
+def test_autograde_before_generate_assignment_says_what_to_run(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    submit(course / "submitted", "ann")
+    done, seconds = tfgrade("autograde", "tf_from_scratch", cwd=course)
+    assert done.returncode == cli.EXIT_USAGE and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "tfgrade autograde: error: there is no gradebook yet: run `nbgrader generate_assignment "
+        "tf_from_scratch` first (from the course root), then this command again"]
+    assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
+    from nbgrader.api import Gradebook
+    Gradebook(f"sqlite:///{course / 'gradebook.db'}").close()  # a gradebook, no assignment
+    done, _ = tfgrade("autograde", "tf_from_scratch", cwd=course)
+    assert done.returncode == cli.EXIT_USAGE and len(done.stderr.splitlines()) == 1
+    assert "tf_from_scratch is not in the gradebook: run `nbgrader generate_assignment" in done.stderr
+
 
 def test_table_reasons_are_cut_between_words():
     reason = "cell 12 (predict) was skipped: no answer within 15 s; " * 5
