@@ -324,10 +324,11 @@ class Settings:
     due: str | None = None  # ISO date and time with its zone
     late_policy: str = "none"
     feedback: str = "full"  # full | brief
+    nbgrader_feedback: str | None = None  # absolute path of --nbgrader-feedback's folder
     extensions: dict = field(default_factory=dict)  # student -> Extension
     extension_problems: list = field(default_factory=list)  # extensions.csv lines not used
 
-    STORED = ("roster", "roster_file", "due", "late_policy", "feedback")
+    STORED = ("roster", "roster_file", "due", "late_policy", "feedback", "nbgrader_feedback")
 
     @classmethod
     def load(cls, out_dir) -> "Settings":

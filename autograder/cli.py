@@ -119,7 +119,8 @@ def _seed(text: str) -> int:
 def _grade_settings(args) -> dict:
     """The round's settings this run changes (None: keep what the output folder has)."""
     from . import adjust
-    settings = {"feedback": args.feedback, "late_policy": None, "due": None, "roster": None}
+    settings = {"feedback": args.feedback, "late_policy": None, "due": None, "roster": None,
+                "nbgrader_feedback": args.nbgrader_feedback and os.path.abspath(args.nbgrader_feedback)}
     try:
         if args.late_policy is not None:
             settings["late_policy"] = str(adjust.LatePolicy.parse(args.late_policy))
@@ -240,6 +241,20 @@ def _connect(cluster, args, reference_cells):
     return connected
 
 
+def _remembered_feedback(out: str) -> str | None:
+    """The --nbgrader-feedback folder an earlier run of this round was given, if any."""
+    from .adjust import Settings
+    return Settings.load(out).nbgrader_feedback
+
+
+def _rebuild(out: str) -> None:
+    """Rebuild ``out``'s views after an instructor's change (nbgrader's feedback folder
+    too, when the round writes one); say on stderr what could not be applied."""
+    from . import report
+    for problem in report.rebuild(out, nbgrader_feedback=_remembered_feedback(out)):
+        print(problem, file=sys.stderr)
+
+
 def _grade(args) -> int:
     settings = _grade_settings(args)
     _check_canvas(args)
@@ -262,7 +277,8 @@ def _grade(args) -> int:
             args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force,
             formats=formats, limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
             progress=not args.quiet, submissions=submissions, settings=settings,
-            nbgrader_feedback=args.nbgrader_feedback, cluster=connected)
+            nbgrader_feedback=settings["nbgrader_feedback"] or _remembered_feedback(args.out),
+            cluster=connected)
     summary.ignored = ignored
     print(report.table(results))
     print(f"\nwrote {os.path.join(args.out, report.GRADES_FILE)}, and result.json and "
@@ -274,15 +290,13 @@ def _grade(args) -> int:
 
 
 def _override(args) -> int:
-    from . import adjust, report
+    from . import adjust
     student = _existing_student(args.out, args.student)
     try:
         override = adjust.append_override(args.out, student, args.exercise, args.points, args.comment)
     except adjust.AdjustError as exc:
         raise UsageError(str(exc)) from None
-    problems = report.rebuild(args.out)
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    _rebuild(args.out)
     print(f"{student}: {override.exercise} set to {override.points:g} "
           f"(appended to {os.path.join(args.out, adjust.OVERRIDES_FILE)}; grades.csv and feedback rebuilt)")
     return 0
@@ -301,7 +315,7 @@ def _existing_student(out: str, student_id: str) -> str:
 
 
 def _extend(args) -> int:
-    from . import adjust, report
+    from . import adjust
     student = _existing_student(args.out, args.student)
     round_due = adjust.Settings.load(args.out).due
     try:
@@ -309,8 +323,7 @@ def _extend(args) -> int:
                                             not_before=round_due)
     except adjust.AdjustError as exc:
         raise UsageError(str(exc)) from None
-    for problem in report.rebuild(args.out):
-        print(problem, file=sys.stderr)
+    _rebuild(args.out)
     what = extension.describe() if extension.due else "extension withdrawn"
     print(f"{student}: {what} (appended to {os.path.join(args.out, adjust.EXTENSIONS_FILE)}; "
           "grades.csv and feedback rebuilt)")
@@ -466,7 +479,8 @@ def _grade_parser(commands, default_seed: int) -> None:
                        help="brief leaves expected values out of the feedback (default full)")
     grade.add_argument("--nbgrader-feedback", metavar="FEEDBACK_DIR",
                        help="also write FEEDBACK_DIR/<student>/tf_from_scratch/tf_from_scratch.html "
-                       "for nbgrader release_feedback (e.g. the course's feedback/)")
+                       "for nbgrader release_feedback (e.g. the course's feedback/); remembered: "
+                       "later runs, overrides and extensions rewrite it too")
     grade.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, "
                        "else a line per student graded, on stderr)")
     _cluster_options(grade)

@@ -299,6 +299,21 @@ def test_extensions_csv_is_appended_and_bad_lines_are_reported(fake, tmp_path, c
     assert rows(out)["ann"]["adjustments"] == "extension to 2026-12-05 23:59 UTC"
 
 
+def test_nbgrader_feedback_is_remembered_by_overrides_and_extensions(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
+    folder, out, feedback = tmp_path / "submitted", tmp_path / "out", tmp_path / "feedback"
+    submit(folder, "ann", when="2026-12-03 12:00:00.000000 UTC")
+    assert cli.main(["grade", str(folder), "--out", str(out), "--quiet", "--due",
+                     "2026-12-01 00:00 UTC", "--nbgrader-feedback", str(feedback)]) == 0
+    page = feedback / "ann" / "tf_from_scratch" / "tf_from_scratch.html"
+    assert "2 days 12 h late" in page.read_text() and "extension" not in page.read_text()
+    assert (page.parent / "timestamp.txt").read_text() == "2026-12-03 12:00:00.000000 UTC"
+    assert cli.main(["extend", "ann", "--due", "2026-12-04 00:00 UTC", "--out", str(out)]) == 0
+    assert "extension to 2026" in page.read_text() and "12 h late" not in page.read_text()
+    assert cli.main(["override", "ann", "loss", "1", "--out", str(out)]) == 0
+    assert "loss: changed by your instructor" in page.read_text()
+
+
 def test_final_tells_the_kinds_of_change_apart(tmp_path):
     result = fake_grade(FULL_MARKS, "ann", 1, None).to_dict()
     result["submitted_at"] = "2026-12-03T12:00:00+00:00"
