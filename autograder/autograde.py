@@ -1,11 +1,13 @@
 """``tfgrade autograde ASSIGNMENT``: nbgrader's autograde, sandboxed and in parallel.
 
-Run from an nbgrader course root. It loads the course's ``nbgrader_config.py`` the way
-nbgrader does, grades every submission in ``submitted/`` in the sandbox, several at a
-time, then runs nbgrader's own ``Autograde`` pipeline, whose :class:`SandboxedGrading`
-step picks those results up (``nbgrader_sandbox``). nbgrader therefore writes the
-gradebook, the timestamps and the ``autograded/`` notebooks itself, and formgrader,
-manual overrides, ``generate_feedback`` and ``export`` work unchanged.
+Run from an nbgrader course root, after ``nbgrader generate_assignment`` (before it,
+the command stops with one line, grading no one). It loads the course's
+``nbgrader_config.py`` the way nbgrader does, grades every submission in ``submitted/``
+in the sandbox, several at a time, then runs nbgrader's own ``Autograde`` pipeline,
+whose :class:`SandboxedGrading` step picks those results up (``nbgrader_sandbox``).
+nbgrader therefore writes the gradebook, the timestamps and the ``autograded/``
+notebooks itself, and formgrader, manual overrides, ``generate_feedback`` and
+``export`` work unchanged.
 """
 from __future__ import annotations
 
@@ -97,6 +99,7 @@ def _pregrade(item, seed, limits) -> None:
 
 
 def _pregrade_here(todo: dict, seed, limits, jobs, shown) -> None:
+    """Grade ``todo`` ahead on ``jobs`` threads here, telling ``shown`` of each."""
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         futures = {pool.submit(_pregrade, item, seed, limits): item[0] for item in todo.items()}
         for future in as_completed(futures):
