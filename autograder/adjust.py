@@ -1,4 +1,5 @@
-"""What the instructor adds to the automatic grades: overrides, the roster, late work.
+"""What the instructor adds to the automatic grades: overrides, extensions, the roster,
+late work.
 
 The automatic result of a student (result.json) is never edited. Everything an
 instructor decides lives in the output folder beside it and is applied every time
@@ -8,12 +9,17 @@ grades.csv and the feedback are rebuilt:
   by the instructor or appended to by ``tfgrade override``; the kit creates it once,
   with its header, and never rewrites it. For one student and exercise the last line
   wins, so the file is also the history of every change.
+- ``extensions.csv`` (student_id, due, reason, when): a student's own due date, written
+  by the instructor or appended to by ``tfgrade extend``, kept the same way (created
+  once, never rewritten, the last line per student wins; ``none`` as the due date
+  withdraws an extension).
 - ``round.json``: the kit's record of the round's settings (roster, due date, late
   policy), so that a rebuild without those options gives the same grades.
 
 The final score of an exercise is its override or its automatic score; the final
-total is the total override, or the sum of the exercises less the late penalty (a
-total override is the instructor's last word: no penalty is taken from it).
+total is the total override, or the sum of the exercises less the late penalty,
+counted from the student's extension when they have one, else from the round's due
+date (a total override is the instructor's last word: no penalty is taken from it).
 """
 from __future__ import annotations
 
@@ -31,8 +37,11 @@ from . import escape
 from .contract import EXERCISES, TOTAL_POINTS
 
 OVERRIDES_FILE = "overrides.csv"
+EXTENSIONS_FILE = "extensions.csv"
 SETTINGS_FILE = "round.json"
 OVERRIDE_COLUMNS = ["student_id", "exercise", "points", "comment", "when"]
+EXTENSION_COLUMNS = ["student_id", "due", "reason", "when"]
+NO_EXTENSION = "none"  # as the due date of an extension line: withdraws the extension
 TIMESTAMP_FILE = "timestamp.txt"  # what nbgrader's collect leaves beside a submission
 DAY = 86400.0
 
@@ -98,36 +107,46 @@ def read_overrides(out_dir) -> tuple:
     return overrides, problems
 
 
-def ensure_overrides_file(out_dir) -> Path:
-    """Create overrides.csv with its header if there is none; never touch an existing one."""
-    path = Path(out_dir) / OVERRIDES_FILE
+def _ensure_file(path: Path, columns: list) -> Path:
+    """Create the CSV ``path`` with its header if there is none; never touch an existing one."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
         return path
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow(OVERRIDE_COLUMNS)
+        csv.writer(handle, lineterminator="\n").writerow(columns)
     return path
 
 
-def append_override(out_dir, student_id: str, exercise: str, points, comment: str = "",
-                    now: datetime | None = None) -> Override:
-    """Validate and append one line to overrides.csv (created if absent). Appending never
-    rewrites an earlier line; a file not ending in a newline gets one first."""
-    exercise = _exercise(exercise)
-    override = Override(student_id, exercise, _points(points, exercise), comment.strip(),
-                        (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
-    path = ensure_overrides_file(out_dir)
+def _append_line(path: Path, columns: list, cells: list) -> None:
+    """Append one CSV line to ``path`` (created with ``columns`` if absent). Appending
+    never rewrites an earlier line; a file not ending in a newline gets one first."""
+    _ensure_file(path, columns)
     with open(path, "rb") as handle:
         size = handle.seek(0, os.SEEK_END)
         needs_newline = size > 0 and handle.seek(size - 1) >= 0 and handle.read(1) != b"\n"
     with open(path, "a", encoding="utf-8", newline="") as handle:
         if needs_newline:
             handle.write("\n")
-        csv.writer(handle, lineterminator="\n").writerow(
-            [override.student_id, exercise, f"{override.points:g}", override.comment, override.when])
+        csv.writer(handle, lineterminator="\n").writerow(cells)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def ensure_overrides_file(out_dir) -> Path:
+    """Create overrides.csv with its header if there is none; never touch an existing one."""
+    return _ensure_file(Path(out_dir) / OVERRIDES_FILE, OVERRIDE_COLUMNS)
+
+
+def append_override(out_dir, student_id: str, exercise: str, points, comment: str = "",
+                    now: datetime | None = None) -> Override:
+    """Validate and append one line to overrides.csv (created if absent)."""
+    exercise = _exercise(exercise)
+    override = Override(student_id, exercise, _points(points, exercise), comment.strip(),
+                        (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
+    _append_line(Path(out_dir) / OVERRIDES_FILE, OVERRIDE_COLUMNS,
+                 [override.student_id, exercise, f"{override.points:g}", override.comment,
+                  override.when])
     return override
 
 
@@ -159,6 +178,78 @@ def read_timestamp(folder) -> tuple:
         return parse_when(text, naive_is_utc=True).isoformat(), ""
     except (OSError, AdjustError) as exc:
         return None, f"{TIMESTAMP_FILE} unreadable ({exc})"
+
+
+# --- extensions ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Extension:
+    """A student's own due date (``due``: ISO with its zone, or None: withdrawn)."""
+
+    student_id: str
+    due: str | None
+    reason: str = ""
+    when: str = ""
+    line: int = 0
+
+    def describe(self) -> str:
+        """The line the student and grades.csv read, e.g. "extension to 2026-12-05 23:59
+        UTC (illness)"."""
+        due = datetime.fromisoformat(self.due)
+        zone = due.tzname() or ""
+        shown = due.strftime("%Y-%m-%d %H:%M") + (f" {zone}" if zone else "")
+        return f"extension to {shown}" + (f" ({self.reason})" if self.reason else "")
+
+
+def _extension_due(text) -> str | None:
+    text = str(text or "").strip()
+    if not text:
+        raise AdjustError(f"no due date (a date and time, or {NO_EXTENSION!r} to withdraw)")
+    return None if text.lower() == NO_EXTENSION else parse_when(text).isoformat()
+
+
+def read_extensions(out_dir) -> tuple:
+    """``({student: Extension}, problems)``: the last usable line of extensions.csv per
+    student, and a one-line description of each line that was not used. A date without
+    a zone is local time, as for ``--due``."""
+    path = Path(out_dir) / EXTENSIONS_FILE
+    if not path.is_file():
+        return {}, []
+    extensions, problems = {}, []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"student_id", "due"} - set(reader.fieldnames or [])
+        if missing:
+            return {}, [f"{EXTENSIONS_FILE}: no column {', '.join(sorted(missing))}; nothing applied"]
+        for row in reader:
+            line = reader.line_num
+            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                continue
+            student = (row.get("student_id") or "").strip()
+            try:
+                if not student:
+                    raise AdjustError("no student_id")
+                extensions[student] = Extension(student, _extension_due(row.get("due")),
+                                                (row.get("reason") or "").strip(),
+                                                (row.get("when") or "").strip(), line)
+            except AdjustError as exc:
+                problems.append(f"{EXTENSIONS_FILE} line {line}: {exc}; not applied")
+    return extensions, problems
+
+
+def append_extension(out_dir, student_id: str, due: str, reason: str = "",
+                     now: datetime | None = None, not_before: str | None = None) -> Extension:
+    """Validate and append one line to extensions.csv (created if absent); ``due`` is a
+    date and time (stored with its zone) or ``none``. A due date before ``not_before``
+    (the round's) is refused: an extension gives more time, never less."""
+    extension = Extension(student_id, _extension_due(due), reason.strip(),
+                          (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
+    if extension.due and not_before and parse_when(extension.due) < parse_when(not_before):
+        raise AdjustError(f"{extension.describe()} is before the round's due date "
+                          f"({not_before}): an extension gives more time")
+    _append_line(Path(out_dir) / EXTENSIONS_FILE, EXTENSION_COLUMNS,
+                 [student_id, extension.due or NO_EXTENSION, extension.reason, extension.when])
+    return extension
 
 
 @dataclass(frozen=True)
@@ -224,7 +315,9 @@ class LatePolicy:
 
 @dataclass
 class Settings:
-    """What the kit remembers about a round (``round.json``, written by the kit only)."""
+    """What the kit remembers about a round (``round.json``, written by the kit only),
+    with the students' extensions (read from extensions.csv, never written to
+    round.json)."""
 
     roster: list | None = None  # safe student ids, or None: no roster
     roster_file: str = ""
@@ -232,20 +325,32 @@ class Settings:
     late_policy: str = "none"
     feedback: str = "full"  # full | brief
     missing_as_zero: bool = False  # canvas.csv: 0, not an empty cell, for missing/ungradable
+    nbgrader_feedback: str | None = None  # absolute path of --nbgrader-feedback's folder
+    extensions: dict = field(default_factory=dict)  # student -> Extension
+    extension_problems: list = field(default_factory=list)  # extensions.csv lines not used
+
+    STORED = ("roster", "roster_file", "due", "late_policy", "feedback", "nbgrader_feedback",
+              "missing_as_zero")
 
     @classmethod
     def load(cls, out_dir) -> "Settings":
+        """round.json's settings and extensions.csv's extensions of ``out_dir``."""
         path = Path(out_dir) / SETTINGS_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return cls()
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__} \
-            if isinstance(data, dict) else {}
-        return cls(**known)
+            data = {}
+        known = {k: v for k, v in data.items() if k in cls.STORED} if isinstance(data, dict) else {}
+        extensions, problems = read_extensions(out_dir)
+        return cls(**known, extensions=extensions, extension_problems=problems)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+        return json.dumps({k: v for k, v in asdict(self).items() if k in self.STORED}, indent=2)
+
+    def due_for(self, student_id: str) -> str | None:
+        """The due date that counts for ``student_id``: their extension's, else the round's."""
+        extension = self.extensions.get(student_id)
+        return extension.due if extension is not None and extension.due else self.due
 
     def policy(self) -> LatePolicy:
         try:
@@ -281,9 +386,15 @@ def read_roster(path) -> list:
 
 # --- the final grade ---------------------------------------------------------------------
 
+CHANGE_KINDS = ("override", "extension", "late penalty", "late")
+
+
 @dataclass
 class Final:
-    """One student's grade after the instructor's decisions (nothing here is stored)."""
+    """One student's grade after the instructor's decisions (nothing here is stored).
+    ``notes`` are the lines the student reads; ``changes`` are the same lines as
+    ``(kind, text)``, kind one of :data:`CHANGE_KINDS` ("late": late work flagged,
+    no points taken)."""
 
     exercises: dict  # name -> final points ("" when there is no score at all)
     auto_total: float
@@ -294,6 +405,13 @@ class Final:
     on_roster: bool | None = None
     notes: list = field(default_factory=list)  # for the student, one line each
     comments: dict = field(default_factory=dict)  # exercise or "total" -> comment
+    changes: list = field(default_factory=list)  # (kind, text), in the order of notes
+    due: str | None = None  # the due date that counted (an extension's or the round's)
+
+    def note(self, kind: str, text: str) -> None:
+        """Add one line for the student, of ``kind`` (one of :data:`CHANGE_KINDS`)."""
+        self.notes.append(text)
+        self.changes.append((kind, text))
 
 
 def _number(value) -> float:
@@ -311,45 +429,58 @@ def late_text(seconds: float) -> str:
 
 def final_grade(result: dict, overrides: list, settings: Settings) -> Final:
     """The final grade of ``result`` with this student's overrides (last line wins per
-    exercise), and the late penalty when a due date and a submission time are known."""
+    exercise) and extension, and the late penalty when a due date (the extension's, else
+    the round's) and a submission time are known."""
     exercises = result.get("exercises") if isinstance(result.get("exercises"), dict) else {}
     missing = result.get("status") == "missing"
     scores = {n: ("" if missing else _number((exercises.get(n) or {}).get("score", 0)))
               for n in EXERCISES}
     auto_total = _number(result.get("score"))
-    final = Final(dict(scores), auto_total, auto_total, submitted_at=result.get("submitted_at"))
-    mine = {o.exercise: o for o in overrides if o.student_id == result.get("student_id")}
+    student = result.get("student_id")
+    final = Final(dict(scores), auto_total, auto_total, submitted_at=result.get("submitted_at"),
+                  due=settings.due_for(student))
+    mine = {o.exercise: o for o in overrides if o.student_id == student}
     for name, o in mine.items():
         if name == "total":
             continue
         before = scores[name] if scores[name] != "" else 0
         final.exercises[name] = o.points
         final.comments[name] = o.comment
-        final.notes.append(f"{name}: changed by your instructor from {before:g} to {o.points:g}"
-                           + (f" ({o.comment})" if o.comment else ""))
+        final.note("override", f"{name}: changed by your instructor from {before:g} to "
+                   f"{o.points:g}" + (f" ({o.comment})" if o.comment else ""))
     if any(n != "total" for n in mine):
         final.total = round(sum(v for v in final.exercises.values() if v != ""), 2)
     if settings.roster is not None:
-        final.on_roster = result.get("student_id") in settings.roster
-    if settings.due and final.submitted_at:
-        try:
-            late = (parse_when(final.submitted_at, True) - parse_when(settings.due)).total_seconds()
-        except AdjustError:
-            late = None
-        final.late_seconds = late
-        if late is not None and late > 0:
-            final.penalty = settings.policy().penalty(final.total, late)
-            final.notes.append(f"submitted {late_text(late)}: {settings.policy().describe()}"
-                               + (f"; {final.penalty:g} points taken off" if final.penalty else ""))
-            final.total = round(final.total - final.penalty, 2)
+        final.on_roster = student in settings.roster
+    extension = settings.extensions.get(student)
+    if extension is not None and extension.due:
+        final.note("extension", extension.describe())
+    _apply_lateness(final, settings.policy())
     if "total" in mine:
         o = mine["total"]
         final.penalty = 0.0
         final.total = o.points
         final.comments["total"] = o.comment
-        final.notes.append(f"total set by your instructor to {o.points:g}"
-                           + (f" ({o.comment})" if o.comment else ""))
+        final.note("override", f"total set by your instructor to {o.points:g}"
+                   + (f" ({o.comment})" if o.comment else ""))
     return final
+
+
+def _apply_lateness(final: Final, policy: LatePolicy) -> None:
+    """Lateness against ``final.due``, and the penalty of ``policy`` for it."""
+    if not (final.due and final.submitted_at):
+        return
+    try:
+        late = (parse_when(final.submitted_at, True) - parse_when(final.due)).total_seconds()
+    except AdjustError:
+        return
+    final.late_seconds = late
+    if late > 0:
+        final.penalty = policy.penalty(final.total, late)
+        final.note("late penalty" if final.penalty else "late",
+                   f"submitted {late_text(late)}: {policy.describe()}"
+                   + (f"; {final.penalty:g} points taken off" if final.penalty else ""))
+        final.total = round(final.total - final.penalty, 2)
 
 
 def late_days(final: Final):

@@ -1,17 +1,19 @@
 """``tfgrade autograde ASSIGNMENT``: nbgrader's autograde, sandboxed and in parallel.
 
-Run from an nbgrader course root. It loads the course's ``nbgrader_config.py`` the way
-nbgrader does, grades every submission in ``submitted/`` in the sandbox, several at a
-time, then runs nbgrader's own ``Autograde`` pipeline, whose :class:`SandboxedGrading`
-step picks those results up (``nbgrader_sandbox``). nbgrader therefore writes the
-gradebook, the timestamps and the ``autograded/`` notebooks itself, and formgrader,
-manual overrides, ``generate_feedback`` and ``export`` work unchanged.
+Run from an nbgrader course root, after ``nbgrader generate_assignment`` (before it,
+the command stops with one line, grading no one). It loads the course's
+``nbgrader_config.py`` the way nbgrader does, grades every submission in ``submitted/``
+in the sandbox, several at a time, then runs nbgrader's own ``Autograde`` pipeline,
+whose :class:`SandboxedGrading` step picks those results up (``nbgrader_sandbox``).
+nbgrader therefore writes the gradebook, the timestamps and the ``autograded/``
+notebooks itself, and formgrader, manual overrides, ``generate_feedback`` and
+``export`` work unchanged.
 """
 from __future__ import annotations
 
 import glob
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 SANDBOXED = "autograder.nbgrader_sandbox.SandboxedGrading"
 
@@ -38,6 +40,35 @@ def _check_sandboxed(app) -> None:
             "this course's nbgrader_config.py does not grade in the sandbox: set "
             "c.Autograde.autograde_preprocessors with SandboxedGrading in Execute's place "
             "(see the kit's nbgrader_config.py)")
+
+
+def _check_generated(app, assignment: str) -> None:
+    """The assignment must be in the course's gradebook (``generate_assignment`` puts it
+    there), or nbgrader fails on every student with a traceback after they were graded."""
+    from nbgrader.api import Gradebook, MissingEntry
+    first = (f"run `nbgrader generate_assignment {assignment}` first (from the course root), "
+             "then this command again")
+    url = app.coursedir.db_url
+    if url.startswith("sqlite:///") and not os.path.isfile(url[len("sqlite:///"):]):
+        raise CourseError(f"there is no gradebook yet: {first}")
+    with Gradebook(url) as gradebook:
+        try:
+            notebooks = gradebook.find_assignment(assignment).notebooks
+        except MissingEntry:
+            notebooks = []
+    if not notebooks:
+        raise CourseError(f"{assignment} is not in the gradebook: {first}")
+
+
+def course_app(assignment: str, student: str | None = None, force: bool = False,
+               extra: list = ()):
+    """nbgrader's autograde application for ``assignment``, loaded from the course's
+    config in the current folder; :class:`CourseError` unless the course grades in the
+    sandbox and the assignment was generated. Cheap: nothing is graded or started."""
+    app = _app(assignment, student, force, list(extra))
+    _check_sandboxed(app)
+    _check_generated(app, assignment)
+    return app
 
 
 def submissions(app, assignment: str, force: bool) -> dict:
@@ -67,7 +98,16 @@ def _pregrade(item, seed, limits) -> None:
     nbgrader_sandbox.remember(notebook, seed, limits, grade_notebook(notebook, student, seed, limits))
 
 
-def _pregrade_on(cluster, todo: dict, seed, limits) -> None:
+def _pregrade_here(todo: dict, seed, limits, jobs, shown) -> None:
+    """Grade ``todo`` ahead on ``jobs`` threads here, telling ``shown`` of each."""
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        futures = {pool.submit(_pregrade, item, seed, limits): item[0] for item in todo.items()}
+        for future in as_completed(futures):
+            future.result()
+            shown.update(futures[future])
+
+
+def _pregrade_on(cluster, todo: dict, seed, limits, shown) -> None:
     """The same on a Dask cluster (``cluster.Cluster``): each notebook read once, here,
     and graded on the workers; a student the cluster could not grade is graded by the
     pipeline."""
@@ -85,26 +125,31 @@ def _pregrade_on(cluster, todo: dict, seed, limits) -> None:
             yield student, cluster.task_of(student, student, cells, seed, limits)
 
     for student, outcome in cluster.grade(items()):
+        shown.update(student)
         if hasattr(outcome, "exercises"):
             nbgrader_sandbox.remember(notebooks.pop(student), seed, limits, outcome)
 
 
-def autograde(assignment: str, student: str | None = None, jobs: int | None = None,
-              force: bool = False, extra: list = (), cluster=None) -> int:
-    """Grade ``assignment``'s submissions into nbgrader's gradebook; returns nbgrader's
-    exit status (0 when every submission was autograded). With ``cluster``, the
-    submissions are graded on its workers first."""
+def autograde(app, assignment: str, jobs: int | None = None, force: bool = False,
+              cluster=None, progress: bool = True) -> int:
+    """Grade ``assignment``'s submissions into nbgrader's gradebook with ``app``
+    (:func:`course_app`); returns nbgrader's exit status (0 when every submission was
+    autograded). With ``cluster``, the submissions are graded on its workers first.
+    ``progress``: show the grading ahead of nbgrader's pipeline on stderr
+    (``batch.Progress``)."""
+    from .batch import Progress
     from .nbgrader_sandbox import SandboxedGrading
-    app = _app(assignment, student, force, list(extra))
-    _check_sandboxed(app)
     settings = SandboxedGrading(config=app.config)
     seed, limits = settings.seed, settings.limits()
     todo = submissions(app, assignment, force)
-    if cluster is not None:
-        _pregrade_on(cluster, todo, seed, limits)
-    else:
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            list(pool.map(lambda item: _pregrade(item, seed, limits), todo.items()))
+    shown = Progress(len(todo), progress, what="grading ahead")
+    try:
+        if cluster is not None:
+            _pregrade_on(cluster, todo, seed, limits, shown)
+        else:
+            _pregrade_here(todo, seed, limits, jobs, shown)
+    finally:
+        shown.close()
     try:
         app.start()
     except SystemExit as exc:

@@ -296,13 +296,44 @@ def run_round(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool
     return results, summary
 
 
+class Progress:
+    """What a run shows while it grades, on stderr: tqdm's bar on a terminal; elsewhere
+    (cron, CI, a log file) a line when it starts and one per student graded, so that a
+    log shows the run moving. Nothing when not ``enabled``."""
+
+    def __init__(self, count: int, enabled: bool = True, stream=None, what: str = "grading"):
+        self.stream = stream or sys.stderr
+        terminal = getattr(self.stream, "isatty", lambda: False)()
+        self.lines = enabled and not terminal and count > 0
+        self.bar = tqdm(total=count, unit="student", desc=what, file=self.stream,
+                        disable=not enabled or not terminal)
+        self.count, self.done, self.started = count, 0, time.monotonic()
+        if self.lines:
+            self._line(f"{what} {count} student{'s' * (count != 1)}")
+
+    def _line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def update(self, label: str) -> None:
+        """One more student done; ``label`` (e.g. "ann: 87.5") is shown escaped."""
+        self.done += 1
+        label = escape.terminal(label)
+        self.bar.set_postfix_str(label)
+        self.bar.update()
+        if self.lines:
+            elapsed = tqdm.format_interval(time.monotonic() - self.started)
+            self._line(f"graded {self.done}/{self.count}: {label} ({elapsed} elapsed)")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _write_all(out_dir: Path, graded, count: int, seed: int, formats, progress) -> None:
     """Write each student's files as their result arrives from ``graded`` (``(submission,
     key, result)`` triples), and grades.csv at most every two seconds (and once at
     the end, by the caller)."""
     last_sheet = 0.0
-    bar = tqdm(total=count, unit="student", desc="grading",
-               disable=not progress or not sys.stderr.isatty())
+    shown = Progress(count, progress)
     try:
         for submission, key, result in graded:
             result = {**result, **key, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -311,11 +342,10 @@ def _write_all(out_dir: Path, graded, count: int, seed: int, formats, progress) 
                 _write_grades(out_dir)
                 last_sheet = time.monotonic()
             score = result.get("score")
-            bar.set_postfix_str(escape.terminal(f"{submission.student_id}: {score:g}"
-                                                if isinstance(score, (int, float)) else submission.student_id))
-            bar.update()
+            shown.update(f"{submission.student_id}: {score:g}" if isinstance(score, (int, float))
+                         else submission.student_id)
     finally:
-        bar.close()
+        shown.close()
 
 
 def grade_class(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool = False,

@@ -1,33 +1,31 @@
-"""``tfgrade``: grade a class, adjust grades, check a notebook before submitting.
-
-    tfgrade grade PATH... --out DIR [--jobs N] [--seed S] [--force] [--roster CSV]
-                  [--due WHEN] [--late-policy POLICY] [--feedback full|brief]
-                  [--nbgrader-feedback FEEDBACK_DIR] [--format gradescope|canvas]
-                  [--scheduler ADDRESS | --cluster local:N]
-    tfgrade gradescope-bundle --out autograder.zip [--visibility V] [--seed S] [--feedback MODE]
-    tfgrade override STUDENT EXERCISE|total POINTS --out DIR [--comment TEXT]
-    tfgrade autograde ASSIGNMENT [--student ID] [--jobs N] [--force]   (from a course root)
-                  [--scheduler ADDRESS | --cluster local:N]
-    tfgrade check NOTEBOOK
-    tfgrade selftest
-
-Exit codes: 0 every student with a submission was graded; 1 tfgrade itself failed;
-2 nothing was done (a bad argument or path, no submissions); 3 grades.csv was written
-but some students are incomplete or ungradable.
+"""``tfgrade``, the instructor's and the student's command line.
 
 Arguments are checked, and submissions found, before TensorFlow starts: a mistake
 costs a second and one line, not a traceback after the start-up. One function per
-subcommand (``_grade``, ``_override``, ...), each registered in :func:`main`.
+subcommand (``_grade``, ``_override``, ...), each with its parser function, all
+registered in :func:`main`. What ``tfgrade --help`` shows is written for users
+(:data:`DESCRIPTION`, :data:`EXIT_CODES`) and its list of commands is made from the
+parsers themselves, so it names every option.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import textwrap
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 EXIT_USAGE = 2  # = batch.EXIT_USAGE; batch is not imported before TensorFlow may start
+
+
+DESCRIPTION = ("Grade the tf_from_scratch notebooks of a class (each in its own sandbox), "
+               "change grades and due dates afterwards, write the grades out for Canvas, "
+               "Gradescope or nbgrader, and let a student check their notebook before "
+               "submitting.")
+EXIT_CODES = ("exit codes: 0 every student with a submission was graded; 1 tfgrade itself "
+              "failed; 2 nothing was done (a bad argument or path, no submissions); 3 "
+              "grades.csv was written but some students are incomplete or ungradable.")
 
 
 class UsageError(Exception):
@@ -122,7 +120,8 @@ def _grade_settings(args) -> dict:
     """The round's settings this run changes (None: keep what the output folder has)."""
     from . import adjust
     settings = {"feedback": args.feedback, "late_policy": None, "due": None, "roster": None,
-                "missing_as_zero": args.missing_as_zero}
+                "missing_as_zero": args.missing_as_zero,
+                "nbgrader_feedback": args.nbgrader_feedback and os.path.abspath(args.nbgrader_feedback)}
     try:
         if args.late_policy is not None:
             settings["late_policy"] = str(adjust.LatePolicy.parse(args.late_policy))
@@ -243,6 +242,20 @@ def _connect(cluster, args, reference_cells):
     return connected
 
 
+def _remembered_feedback(out: str) -> str | None:
+    """The --nbgrader-feedback folder an earlier run of this round was given, if any."""
+    from .adjust import Settings
+    return Settings.load(out).nbgrader_feedback
+
+
+def _rebuild(out: str) -> None:
+    """Rebuild ``out``'s views after an instructor's change (nbgrader's feedback folder
+    too, when the round writes one); say on stderr what could not be applied."""
+    from . import report
+    for problem in report.rebuild(out, nbgrader_feedback=_remembered_feedback(out)):
+        print(problem, file=sys.stderr)
+
+
 def _grade(args) -> int:
     settings = _grade_settings(args)
     _check_canvas(args)
@@ -265,7 +278,8 @@ def _grade(args) -> int:
             args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force,
             formats=formats, limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
             progress=not args.quiet, submissions=submissions, settings=settings,
-            nbgrader_feedback=args.nbgrader_feedback, cluster=connected)
+            nbgrader_feedback=settings["nbgrader_feedback"] or _remembered_feedback(args.out),
+            cluster=connected)
     summary.ignored = ignored
     from . import adjust
     print(report.table(results, adjust.read_overrides(args.out)[0], adjust.Settings.load(args.out)))
@@ -281,22 +295,43 @@ def _grade(args) -> int:
 
 
 def _override(args) -> int:
-    from . import adjust, report
-    from .escape import safe_student_id
-    if not os.path.isdir(args.out):
-        raise UsageError(f"no output folder {args.out}: grade first (tfgrade grade ... --out {args.out})")
-    student = safe_student_id(args.student)
-    if not any(r["student_id"] == student for r in report.read_results(args.out)):
-        raise UsageError(f"no student {student} in {args.out} (see {report.GRADES_FILE})")
+    from . import adjust
+    student = _existing_student(args.out, args.student)
     try:
         override = adjust.append_override(args.out, student, args.exercise, args.points, args.comment)
     except adjust.AdjustError as exc:
         raise UsageError(str(exc)) from None
-    problems = report.rebuild(args.out)
-    for problem in problems:
-        print(problem, file=sys.stderr)
+    _rebuild(args.out)
     print(f"{student}: {override.exercise} set to {override.points:g} "
           f"(appended to {os.path.join(args.out, adjust.OVERRIDES_FILE)}; grades.csv and feedback rebuilt)")
+    return 0
+
+
+def _existing_student(out: str, student_id: str) -> str:
+    """The safe id of ``student_id``, who must have a result in the output folder ``out``."""
+    from . import report
+    from .escape import safe_student_id
+    if not os.path.isdir(out):
+        raise UsageError(f"no output folder {out}: grade first (tfgrade grade ... --out {out})")
+    student = safe_student_id(student_id)
+    if not any(r["student_id"] == student for r in report.read_results(out)):
+        raise UsageError(f"no student {student} in {out} (see {report.GRADES_FILE})")
+    return student
+
+
+def _extend(args) -> int:
+    from . import adjust
+    student = _existing_student(args.out, args.student)
+    round_due = adjust.Settings.load(args.out).due
+    try:
+        extension = adjust.append_extension(args.out, student, args.due, args.reason,
+                                            not_before=round_due)
+    except adjust.AdjustError as exc:
+        raise UsageError(str(exc)) from None
+    _rebuild(args.out)
+    what = extension.describe() if extension.due else "extension withdrawn"
+    print(f"{student}: {what} (appended to {os.path.join(args.out, adjust.EXTENSIONS_FILE)}; "
+          "grades.csv and feedback rebuilt)")
     return 0
 
 
@@ -315,22 +350,24 @@ def _gradescope_bundle(args) -> int:
 
 
 def _gradescope_parser(commands, default_seed: int) -> None:
-    bundle = commands.add_parser("gradescope-bundle", help="write Gradescope's autograder zip "
-                                 "(setup.sh, run_autograder and this kit)")
-    bundle.add_argument("--out", default="autograder.zip", help="the zip to write (default "
-                        "autograder.zip)")
+    bundle = _command(commands, "gradescope-bundle", "write Gradescope's autograder zip "
+                      "(setup.sh, run_autograder and this kit)",
+                      "Write the zip to upload on a Gradescope assignment's Configure Autograder "
+                      "page: Gradescope then grades each submission with this kit.")
+    bundle.add_argument("--out", default="autograder.zip", metavar="ZIP",
+                        help="the zip to write (default autograder.zip)")
     bundle.add_argument("--visibility", default="visible",
                         choices=["visible", "after_due_date", "after_published", "hidden"],
                         help="when students see each exercise's result (default visible; hidden "
                         "also hides the total)")
-    bundle.add_argument("--seed", type=_seed, default=default_seed,
+    bundle.add_argument("--seed", type=_seed, default=default_seed, metavar="S",
                         help=f"seed of the inputs (default {default_seed})")
     bundle.add_argument("--feedback", choices=["full", "brief"], default="full",
                         help="brief leaves expected values out of the feedback")
-    bundle.add_argument("--time-scale", type=_positive_float, default=1.0,
-                        help="multiply every exercise's time limit")
-    bundle.add_argument("--cell-seconds", type=_positive_float, default=15.0,
-                        help="time limit of each top-level cell (default 15)")
+    bundle.add_argument("--time-scale", type=_positive_float, default=1.0, metavar="X",
+                        help="multiply every exercise's time limit by X")
+    bundle.add_argument("--cell-seconds", type=_positive_float, default=15.0, metavar="S",
+                        help="time limit of each top-level cell, in seconds (default 15)")
     bundle.set_defaults(run=_gradescope_bundle)
 
 
@@ -341,37 +378,44 @@ def _autograde(args) -> int:
         raise UsageError("there is no submitted/ folder here: collect the submissions first")
     cluster = _cluster_module(args)
     _quiet_library_warnings()
-    if cluster is None:
-        _warn_if_not_isolated()
-        _warm_up(args.jobs)
-    from contextlib import nullcontext
-    from .autograde import CourseError, autograde
+    from .autograde import CourseError, autograde, course_app
     extra = [f"--SandboxedGrading.{name}={value}" for name, value in
              (("seed", args.seed), ("time_scale", args.time_scale), ("cell_seconds", args.cell_seconds))
              if value is not None]
     try:
-        with _connect(cluster, args, _course_reference()) if cluster else nullcontext() as connected:
-            return autograde(args.assignment, args.student, args.jobs, args.force, extra,
-                             cluster=connected)
+        app = course_app(args.assignment, args.student, args.force, extra)
     except CourseError as exc:
         raise UsageError(str(exc)) from None
+    if cluster is None:
+        _warn_if_not_isolated()
+        _warm_up(args.jobs)
+    from contextlib import nullcontext
+    with _connect(cluster, args, _course_reference()) if cluster else nullcontext() as connected:
+        return autograde(app, args.assignment, args.jobs, args.force, cluster=connected,
+                         progress=not args.quiet)
 
 
 def _autograde_parser(commands) -> None:
-    autograde = commands.add_parser(
-        "autograde", help="nbgrader's autograde, in the sandbox and in parallel, into the "
-        "course's gradebook (run from the course root)")
-    autograde.add_argument("assignment")
-    autograde.add_argument("--student", help="only this student")
-    autograde.add_argument("--jobs", type=_positive_int, default=None,
+    autograde = _command(
+        commands, "autograde", "nbgrader's autograde, in the sandbox and in parallel, into the "
+        "course's gradebook (run from the course root)",
+        "Autograde the course's submitted/ into nbgrader's gradebook and autograded/, each "
+        "notebook in its own sandbox, several at once; formgrader, generate_feedback and export "
+        "then work as usual. Run it from the course root, after nbgrader generate_assignment.")
+    autograde.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment's name (tf_from_scratch)")
+    autograde.add_argument("--student", metavar="ID", help="only this student")
+    autograde.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                            help="submissions graded at once (default: the number of cores)")
-    autograde.add_argument("--force", action="store_true", help="autograde students again")
-    autograde.add_argument("--seed", type=_seed, default=None,
+    autograde.add_argument("--force", action="store_true",
+                           help="autograde students again, even those already autograded")
+    autograde.add_argument("--seed", type=_seed, default=None, metavar="S",
                            help="seed of the inputs (default: the course config's, 20211)")
-    autograde.add_argument("--time-scale", type=_positive_float, default=None,
-                           help="multiply every exercise's time limit")
-    autograde.add_argument("--cell-seconds", type=_positive_float, default=None,
-                           help="time limit of each top-level cell")
+    autograde.add_argument("--time-scale", type=_positive_float, default=None, metavar="X",
+                           help="multiply every exercise's time limit by X")
+    autograde.add_argument("--cell-seconds", type=_positive_float, default=None, metavar="S",
+                           help="time limit of each top-level cell, in seconds")
+    autograde.add_argument("--quiet", action="store_true", help="no progress while grading ahead "
+                           "(nbgrader still logs each student)")
     _cluster_options(autograde)
     autograde.set_defaults(run=_autograde)
 
@@ -406,81 +450,138 @@ def _selftest(args) -> int:
 
 
 def _grade_parser(commands, default_seed: int) -> None:
-    grade = commands.add_parser("grade", help="grade submissions into an output folder")
-    grade.add_argument("paths", nargs="+", help="notebooks, student folders, or nbgrader's "
-                       "submitted/ folder")
-    grade.add_argument("--out", required=True, help="folder for grades.csv and per-student results "
-                       "(not inside a graded folder)")
-    grade.add_argument("--jobs", type=_positive_int, default=None, help="submissions graded at once "
-                       "(default: the number of cores)")
-    grade.add_argument("--seed", type=_seed, default=default_seed,
+    grade = _command(commands, "grade", "grade submissions into an output folder",
+                     "Grade every submission under PATH (each notebook in its own sandbox) into "
+                     "OUT: grades.csv, report.html and each student's result and feedback. "
+                     "Students whose result is current are skipped; a re-run is always safe.")
+    grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, a student's "
+                       "folder, a folder of notebooks, or nbgrader's submitted/ folder")
+    grade.add_argument("--out", required=True, metavar="DIR", help="folder for grades.csv and "
+                       "per-student results (not inside a graded folder)")
+    grade.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--seed", type=_seed, default=default_seed, metavar="S",
                        help=f"seed of the inputs; the same seed replays a grading (default {default_seed})")
     grade.add_argument("--force", action="store_true", help="grade every student again, even "
                        "those whose result is current")
     grade.add_argument("--format", action="append", default=[], choices=["gradescope", "canvas"],
-                       help="gradescope: also write Gradescope's results.json per student; canvas: "
+                       help="(repeatable) gradescope: also write Gradescope's results.json per student; canvas: "
                        "also write canvas.csv for Canvas's gradebook import (needs --roster)")
-    grade.add_argument("--time-scale", type=_positive_float, default=1.0,
-                       help="multiply every exercise's time limit (slow machines)")
-    grade.add_argument("--cell-seconds", type=_positive_float, default=15.0,
-                       help="time limit of each top-level cell of a notebook (default 15)")
-    grade.add_argument("--roster", help="CSV of the class (column student_id, id, username or "
+    grade.add_argument("--time-scale", type=_positive_float, default=1.0, metavar="X",
+                       help="multiply every exercise's time limit by X (slow machines)")
+    grade.add_argument("--cell-seconds", type=_positive_float, default=15.0, metavar="S",
+                       help="time limit of each top-level cell of a notebook, in seconds "
+                       "(default 15)")
+    grade.add_argument("--roster", metavar="CSV", help="CSV of the class (column student_id, id, username or "
                        "login, else the first): rostered students with nothing submitted get a row")
-    grade.add_argument("--due", help="due date and time (2026-12-01 23:59, local time unless a zone "
+    grade.add_argument("--due", metavar="WHEN", help="due date and time (2026-12-01 23:59, local time unless a zone "
                              "is given), or 'gradebook' for nbgrader's; late work is read from "
                              "nbgrader's timestamp.txt")
-    grade.add_argument("--late-policy", help="none (default: flagged only), or any of "
+    grade.add_argument("--late-policy", metavar="POLICY", help="none (default: flagged only), or any of "
                        "per-day=P,floor=F,zero-after=N (P%% off per started day, never below F%%; "
                        "0 after N days)")
     grade.add_argument("--feedback", choices=["full", "brief"], default=None,
                        help="brief leaves expected values out of the feedback (default full)")
     grade.add_argument("--nbgrader-feedback", metavar="FEEDBACK_DIR",
                        help="also write FEEDBACK_DIR/<student>/tf_from_scratch/tf_from_scratch.html "
-                       "for nbgrader release_feedback (e.g. the course's feedback/)")
+                       "for nbgrader release_feedback (e.g. the course's feedback/); remembered: "
+                       "later runs, overrides and extensions rewrite it too")
     grade.add_argument("--missing-as-zero", action=argparse.BooleanOptionalAction, default=None,
                        help="canvas.csv: give missing and ungradable students 0 instead of an "
                        "empty cell, which Canvas leaves ungraded (default: empty; remembered)")
-    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, "
+                       "else a line per student graded, on stderr)")
     _cluster_options(grade)
     grade.set_defaults(run=_grade)
 
 
+def _extend_parser(commands) -> None:
+    extend = _command(
+        commands, "extend", "give one student a later due date (appends to DIR/extensions.csv, "
+        "then rebuilds grades.csv and feedback)",
+        "Give one student their own due date. The late policy counts from it, the "
+        "student's feedback and grades.csv's adjustments show it, and it survives re-grades. "
+        "The last line of DIR/extensions.csv per student wins: --due none withdraws it.")
+    extend.add_argument("student", metavar="STUDENT", help="the student's id, as in grades.csv")
+    extend.add_argument("--due", required=True, metavar="WHEN",
+                        help="the student's due date and time (2026-12-05 23:59, local time "
+                        "unless a zone is given), or 'none' to withdraw an extension")
+    extend.add_argument("--out", required=True, metavar="DIR",
+                        help="the output folder of tfgrade grade")
+    extend.add_argument("--reason", default="", metavar="TEXT", help="why; the student reads it in the feedback")
+    extend.set_defaults(run=_extend)
+
+
 def _override_parser(commands) -> None:
-    override = commands.add_parser("override", help="change a student's points (appends to "
-                                   "OUT/overrides.csv, then rebuilds grades.csv and feedback)")
-    override.add_argument("student")
-    override.add_argument("exercise", help="an exercise's name, or 'total'")
-    override.add_argument("points")
-    override.add_argument("--out", required=True, help="the output folder of tfgrade grade")
-    override.add_argument("--comment", default="", help="why; the student reads it in the feedback")
+    override = _command(commands, "override", "change a student's points (appends to "
+                        "DIR/overrides.csv, then rebuilds grades.csv and feedback)",
+                        "Set a student's points for one exercise, or their total. The last line "
+                        "of DIR/overrides.csv per student and exercise wins; a total override is "
+                        "final (no late penalty, no re-grade changes it).")
+    override.add_argument("student", metavar="STUDENT", help="the student's id, as in grades.csv")
+    override.add_argument("exercise", metavar="EXERCISE", help="an exercise's name (a column of grades.csv), or "
+                          "'total'")
+    override.add_argument("points", metavar="POINTS", help="the new points, between 0 and the exercise's maximum")
+    override.add_argument("--out", required=True, metavar="DIR",
+                          help="the output folder of tfgrade grade")
+    override.add_argument("--comment", default="", metavar="TEXT", help="why; the student reads it in the feedback")
     override.set_defaults(run=_override)
 
 
-def main(argv=None) -> int:
-    from . import DEFAULT_SEED
-    from .report import kit_version
-    parser = argparse.ArgumentParser(prog="tfgrade", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"tfgrade {kit_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    _grade_parser(commands, DEFAULT_SEED)
-    _override_parser(commands)
-    _autograde_parser(commands)
-    _gradescope_parser(commands, DEFAULT_SEED)
+def _command(commands, name: str, text: str, description: str | None = None):
+    """A subcommand whose one-line ``text`` shows in ``tfgrade --help`` and, with
+    ``description``, heads its own ``--help``."""
+    return commands.add_parser(name, help=text, description=description or text[:1].upper()
+                               + text[1:] + ".")
 
-    check = commands.add_parser("check", help="run a notebook's visible checks (before submitting)")
-    check.add_argument("notebook")
+
+def _check_parser(commands) -> None:
+    check = _command(commands, "check", "run a notebook's visible checks (before submitting)")
+    check.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to check, e.g. tf_from_scratch.ipynb")
     check.set_defaults(run=_check)
 
-    selftest = commands.add_parser("selftest", help="prove the assignment's tests can fail")
+
+def _selftest_parser(commands) -> None:
+    selftest = _command(commands, "selftest", "prove the assignment's tests can fail",
+                        "Grade the kit's corpus of realistic mistakes and correct alternatives, "
+                        "and check the course's notebooks agree with the exercises: every mistake "
+                        "must lose points with its hint, every alternative earn them all.")
     selftest.add_argument("--quick", action="store_true",
                           help="skip the nbgrader runs (fresh generation and autograde) and "
                           "grade the corpus at the kit's seed only (not also at the second seed)")
-    selftest.add_argument("--exercise", action="append",
+    selftest.add_argument("--exercise", action="append", metavar="NAME",
                           help="only this exercise's mutants and alternatives (repeatable)")
     selftest.set_defaults(run=_selftest)
 
-    args = parser.parse_args(argv)
+
+def _parser():
+    from . import DEFAULT_SEED
+    from .report import kit_version
+    parser = argparse.ArgumentParser(prog="tfgrade", description=_fill(DESCRIPTION),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tfgrade {kit_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _grade_parser(commands, DEFAULT_SEED)
+    _override_parser(commands)
+    _extend_parser(commands)
+    _autograde_parser(commands)
+    _gradescope_parser(commands, DEFAULT_SEED)
+    _check_parser(commands)
+    _selftest_parser(commands)
+    usages = [" ".join(sub.format_usage().split()[1:]) for sub in commands.choices.values()]
+    parser.epilog = "\n".join(["commands and their options (tfgrade COMMAND --help says more):",
+                                *(_fill(u, "  ", "      ") for u in usages), "", _fill(EXIT_CODES)])
+    return parser
+
+
+def _fill(text: str, first: str = "", rest: str = "") -> str:
+    """``text`` wrapped for ``--help`` (never inside an option's name)."""
+    return textwrap.fill(text, 88, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     try:
         return args.run(args)
     except UsageError as exc:

@@ -469,10 +469,11 @@ def rebuild(out_dir: Path, formats=("tfkit",), nbgrader_feedback: Path | None = 
     ``canvas`` in ``formats`` or when one exists), applying overrides and settings.
     A student whose views cannot be written is logged and skipped; grades.csv is
     always written. Returns what the instructor must hear: the problems found in
-    overrides.csv, and students Canvas cannot be given."""
+    overrides.csv and extensions.csv, and students Canvas cannot be given."""
     out_dir = Path(out_dir)
     settings = adjust.Settings.load(out_dir)
     overrides, problems = adjust.read_overrides(out_dir)
+    problems = [*problems, *settings.extension_problems]
     results = read_results(out_dir)
     for result in results:
         try:

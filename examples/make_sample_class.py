@@ -12,10 +12,19 @@ solution cells' sources change:
   replaced by mutants of the test corpus (tests/mutants/<exercise>/<name>.py, header
   comments dropped), see ``MISTAKES`` below.
 
+Each student also gets the two files nbgrader's ``submit`` writes and ``collect`` keeps
+beside the notebook: ``timestamp.txt`` (when they submitted, in nbgrader's format: all
+on 2026-12-01, in time for the README's due date of 2026-12-01 23:59 UTC, except
+``sum_loss``, who submitted 1 day 9 h late) and ``submission_secret.txt`` (the key
+``nbgrader release_feedback`` names the feedback by; fixed here, random in nbgrader).
+
 Writes::
 
     examples/sample_class/submitted/<student>/tf_from_scratch/tf_from_scratch.ipynb
+    examples/sample_class/submitted/<student>/tf_from_scratch/timestamp.txt
+    examples/sample_class/submitted/<student>/tf_from_scratch/submission_secret.txt
     examples/sample_class/expected.json   # per student: the exercises expected to lose points
+    examples/sample_class/roster.csv      # the class for --roster and Canvas (and one no-show)
 
 Usage (from the repository root, in the kit's environment)::
 
@@ -31,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -60,6 +70,25 @@ MISTAKES = {
 }
 
 
+ON_TIME = "2026-12-01 {hour:02d}:{minute:02d}:00.000000 UTC"  # nbgrader's timestamp.txt format
+LATE = {"sum_loss": "2026-12-03 09:12:00.000000 UTC"}
+NO_SHOW = "no_show"  # on the roster, nothing submitted: recorded missing
+
+
+def timestamp(student: str, index: int) -> str:
+    """When ``student`` (the ``index``-th) submitted, as nbgrader's timestamp.txt says it."""
+    return LATE.get(student) or ON_TIME.format(hour=9 + index, minute=7 * index % 60)
+
+
+def roster(students) -> str:
+    """The class as a Canvas-style roster: tfkit's id, then Canvas's identity columns."""
+    lines = ["student_id,Student,ID,SIS User ID,SIS Login ID,Section"]
+    for i, student in enumerate([*students, NO_SHOW], start=1):
+        name = student.replace("_", " ").title()
+        lines.append(f"{student},{name},{1000 + i},S{1000 + i},{student},Sample")
+    return "\n".join(lines) + "\n"
+
+
 def build() -> dict:
     """Every student's notebook by id, and what each is expected to lose."""
     release = nbformat.read(str(RELEASE), as_version=4)
@@ -77,12 +106,16 @@ def build() -> dict:
 
 
 def write(students: dict, out: Path = OUT) -> None:
-    for student, (notebook, _) in students.items():
+    for index, (student, (notebook, _)) in enumerate(students.items()):
         path = notebook_in(out / "submitted" / student)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, str(path))
+        (path.parent / "timestamp.txt").write_text(timestamp(student, index), encoding="utf-8")
+        secret = hashlib.sha256(f"tfkit sample class {student}".encode()).hexdigest()[:32]
+        (path.parent / "submission_secret.txt").write_text(secret, encoding="utf-8")
     expected = {student: losing for student, (_, losing) in students.items()}
     (out / "expected.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
+    (out / "roster.csv").write_text(roster(students), encoding="utf-8")
 
 
 def grade_notebook(notebook) -> dict:

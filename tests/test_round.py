@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from autograder import adjust, batch, cli, grade, report
+from autograder import adjust, batch, cli, escape, grade, report
 from autograder.contract import EXERCISES, TOTAL_POINTS
 from conftest import BIN, FULL_MARKS, ROOT
 
@@ -238,6 +239,97 @@ def test_late_work_from_nbgrader_timestamps(fake, tmp_path):
     assert float(rows(out)["late"]["total"]) == pytest.approx(late["score"] * 0.7, abs=0.01)
 
 
+def test_an_extension_moves_one_students_due_date_and_survives_regrades(fake, tmp_path, capsys):
+    folder, out = tmp_path / "submitted", tmp_path / "out"
+    for student in ["ann", "ben"]:  # both 2 days 12 h late
+        submit(folder, student, extra=student, when="2026-12-03 12:00:00.000000 UTC")
+    results, _ = grade_round(folder, out, settings={
+        "due": adjust.parse_when("2026-12-01T00:00+00:00").isoformat(), "late_policy": "per-day=10"})
+    auto = {r["student_id"]: r["score"] for r in results}
+    assert float(rows(out)["ann"]["late_penalty"]) == pytest.approx(auto["ann"] * 0.3, abs=0.01)
+
+    assert cli.main(["extend", "ann", "--due", "2026-12-04 00:00 UTC", "--out", str(out),
+                     "--reason", "illness"]) == 0
+    assert "ann: extension to 2026-12-04 00:00 UTC (illness)" in capsys.readouterr().out
+    ann, ben = rows(out)["ann"], rows(out)["ben"]
+    assert float(ann["late_penalty"]) == 0 and float(ann["days_late"]) == 0
+    assert float(ann["total"]) == auto["ann"]
+    assert ann["adjustments"] == "extension to 2026-12-04 00:00 UTC (illness)"
+    assert float(ben["late_penalty"]) > 0  # one student's extension only
+    note = "extension to 2026-12-04 00:00 UTC (illness)"
+    assert escape.markdown(note) in (out / "ann" / "feedback.md").read_text()
+    assert note in (out / "ann" / "feedback.html").read_text()
+
+    # a re-grade of everyone, and a new due date for the round, keep the extension
+    _, summary = grade_round(folder, out, force=True, settings={
+        "due": adjust.parse_when("2026-12-02T00:00+00:00").isoformat()})
+    assert float(rows(out)["ann"]["late_penalty"]) == 0 and summary.late == 1
+    assert "extensions" not in json.loads((out / adjust.SETTINGS_FILE).read_text())
+
+    # an extension that ends before the submission: late from the extension's due date
+    assert cli.main(["extend", "ann", "--due", "2026-12-03T00:00+00:00", "--out", str(out)]) == 0
+    assert float(rows(out)["ann"]["days_late"]) == 0.5
+    assert float(rows(out)["ann"]["late_penalty"]) == pytest.approx(auto["ann"] * 0.1, abs=0.01)
+    assert cli.main(["extend", "ann", "--due", "none", "--out", str(out)]) == 0  # withdrawn
+    assert float(rows(out)["ann"]["days_late"]) == 1.5 and rows(out)["ann"]["adjustments"] \
+        .startswith("submitted 1 day 12 h late")
+
+
+def test_extensions_csv_is_appended_and_bad_lines_are_reported(fake, tmp_path, capsys):
+    folder, out = tmp_path / "submitted", tmp_path / "out"
+    submit(folder, "ann", when="2026-12-03 12:00:00.000000 UTC")
+    grade_round(folder, out, settings={"due": adjust.parse_when("2026-12-01T00:00+00:00").isoformat()})
+    assert cli.main(["extend", "ann", "--due", "2026-12-05 23:59 UTC", "--out", str(out)]) == 0
+    lines = (out / adjust.EXTENSIONS_FILE).read_text().splitlines()
+    assert lines[0] == ",".join(adjust.EXTENSION_COLUMNS)
+    assert lines[1].startswith("ann,2026-12-05T23:59:00+00:00,,")
+    for args in (["zed", "--due", "2026-12-05"], ["ann", "--due", "friday"],
+                 ["ann", "--due", "2026-11-30 12:00 UTC"], ["ann", "--due", ""]):
+        assert cli.main(["extend", *args, "--out", str(out)]) == cli.EXIT_USAGE, args
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 4 and all(line.startswith("tfgrade extend: error:") for line in errors)
+    assert "before the round's due date" in errors[2]
+    assert len((out / adjust.EXTENSIONS_FILE).read_text().splitlines()) == 2
+    with open(out / adjust.EXTENSIONS_FILE, "a") as handle:  # the instructor edits by hand
+        handle.write("ann,friday,typo\n,2026-12-06,no one\n")
+    _, summary = grade_round(folder, out)
+    assert summary.problems == [f"{adjust.EXTENSIONS_FILE} line 3: not a date and time: 'friday' "
+                                "(use e.g. 2026-12-01 23:59 or 2026-12-01T23:59+01:00); not applied",
+                                f"{adjust.EXTENSIONS_FILE} line 4: no student_id; not applied"]
+    assert rows(out)["ann"]["adjustments"] == "extension to 2026-12-05 23:59 UTC"
+
+
+def test_nbgrader_feedback_is_remembered_by_overrides_and_extensions(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
+    folder, out, feedback = tmp_path / "submitted", tmp_path / "out", tmp_path / "feedback"
+    submit(folder, "ann", when="2026-12-03 12:00:00.000000 UTC")
+    assert cli.main(["grade", str(folder), "--out", str(out), "--quiet", "--due",
+                     "2026-12-01 00:00 UTC", "--nbgrader-feedback", str(feedback)]) == 0
+    page = feedback / "ann" / "tf_from_scratch" / "tf_from_scratch.html"
+    assert "2 days 12 h late" in page.read_text() and "extension" not in page.read_text()
+    assert (page.parent / "timestamp.txt").read_text() == "2026-12-03 12:00:00.000000 UTC"
+    assert cli.main(["extend", "ann", "--due", "2026-12-04 00:00 UTC", "--out", str(out)]) == 0
+    assert "extension to 2026" in page.read_text() and "12 h late" not in page.read_text()
+    assert cli.main(["override", "ann", "loss", "1", "--out", str(out)]) == 0
+    assert "loss: changed by your instructor" in page.read_text()
+
+
+def test_final_tells_the_kinds_of_change_apart(tmp_path):
+    result = fake_grade(FULL_MARKS, "ann", 1, None).to_dict()
+    result["submitted_at"] = "2026-12-03T12:00:00+00:00"
+    due = adjust.parse_when("2026-12-01T00:00+00:00").isoformat()
+    overrides = [adjust.Override("ann", "loss", 5, "see email")]
+    flagged = adjust.final_grade(result, overrides, adjust.Settings(due=due))
+    assert [kind for kind, _ in flagged.changes] == ["override", "late"]
+    assert [text for _, text in flagged.changes] == flagged.notes
+    extended = adjust.Settings(due=due, late_policy="per-day=10", extensions={
+        "ann": adjust.Extension("ann", adjust.parse_when("2026-12-02T00:00+00:00").isoformat(), "flu")})
+    final = adjust.final_grade(result, [*overrides, adjust.Override("ann", "total", 50)], extended)
+    assert [kind for kind, _ in final.changes] == ["override", "extension", "late penalty", "override"]
+    assert final.notes[1] == "extension to 2026-12-02 00:00 UTC (flu)" and final.total == 50
+    assert final.due == extended.extensions["ann"].due and final.late_seconds == 1.5 * adjust.DAY
+
+
 # --- 4. loud failures and exit codes -----------------------------------------------------
 
 def tfgrade(*args, cwd=ROOT):
@@ -305,6 +397,75 @@ def test_the_cli_ends_with_the_summary_and_exits_3_when_some_are_ungradable(fake
 
 
 # --- 7. terminal and files ---------------------------------------------------------------------
+
+def test_progress_is_a_line_per_student_when_stderr_is_no_terminal(fake, tmp_path, capsys):
+    folder, out = tmp_path / "submitted", tmp_path / "out"
+    for student in ["ann", "ben", "cat"]:
+        submit(folder, student, extra=student)
+    batch.run_round([folder], out, seed=1, jobs=1, progress=True)  # capsys: stderr is a pipe
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "grading 3 students" and len(lines) == 4, lines
+    scores = {r["student_id"]: r["score"] for r in report.read_results(out)}
+    for i, line in enumerate(lines[1:], start=1):
+        student = line.split(": ")[1]
+        assert line.startswith(f"graded {i}/3: {student}: {scores[student]:g} (00:0")
+        assert line.endswith(" elapsed)")
+    batch.run_round([folder], out, seed=1, jobs=1, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal():
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        shown = batch.Progress(2, stream=stream)
+        shown.update("ann: 90")
+        shown.update("b\x1b[2Jen: 80")  # student text is escaped on both
+        shown.close()
+    assert "grading: 100%" in terminal.getvalue() and "\r" in terminal.getvalue()
+    assert "graded 1/2" not in terminal.getvalue() and "\x1b[2J" not in terminal.getvalue()
+    assert pipe.getvalue().count("\n") == 3 and "\r" not in pipe.getvalue()
+    assert "\x1b" not in pipe.getvalue()
+
+
+def test_help_is_for_users_and_lists_every_option():
+    parser = cli._parser()
+    text = parser.format_help()
+    assert "_grade" not in text and "``" not in text and ":func:" not in text
+    usages = text.split("commands and their options")[1]
+    commands = parser._subparsers._group_actions[0].choices
+    assert len(commands) == 7
+    for name, command in commands.items():
+        start = usages.index(f"tfgrade {name} ")
+        shown = " ".join(usages[start:].split("\n  tfgrade ")[0].split())
+        for action in command._actions:
+            flag = action.option_strings[0] if action.option_strings else action.metavar
+            assert flag and flag in shown, (name, flag)
+        assert command.description and "``" not in command.format_help()
+
+
+def test_autograde_before_generate_assignment_says_what_to_run(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    submit(course / "submitted", "ann")
+    done, seconds = tfgrade("autograde", "tf_from_scratch", cwd=course)
+    assert done.returncode == cli.EXIT_USAGE and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "tfgrade autograde: error: there is no gradebook yet: run `nbgrader generate_assignment "
+        "tf_from_scratch` first (from the course root), then this command again"]
+    assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
+    from nbgrader.api import Gradebook
+    Gradebook(f"sqlite:///{course / 'gradebook.db'}").close()  # a gradebook, no assignment
+    done, _ = tfgrade("autograde", "tf_from_scratch", cwd=course)
+    assert done.returncode == cli.EXIT_USAGE and len(done.stderr.splitlines()) == 1
+    assert "tf_from_scratch is not in the gradebook: run `nbgrader generate_assignment" in done.stderr
+
 
 def test_table_reasons_are_cut_between_words():
     reason = "cell 12 (predict) was skipped: no answer within 15 s; " * 5
