@@ -256,7 +256,7 @@ def test_an_extension_moves_one_students_due_date_and_survives_regrades(fake, tm
     assert float(ann["total"]) == auto["ann"]
     assert ann["adjustments"] == "extension to 2026-12-04 00:00 UTC (illness)"
     assert float(ben["late_penalty"]) > 0  # one student's extension only
-    note = "extension to 2026-12-04 00:00 UTC (illness)"
+    note = "xtension to 2026-12-04 00:00 UTC (illness)"  # a line of its own: "Extension to ..."
     assert escape.markdown(note) in (out / "ann" / "feedback.md").read_text()
     assert note in (out / "ann" / "feedback.html").read_text()
 
@@ -309,7 +309,7 @@ def test_nbgrader_feedback_is_remembered_by_overrides_and_extensions(fake, tmp_p
     assert "2 days 12 h late" in page.read_text() and "extension" not in page.read_text()
     assert (page.parent / "timestamp.txt").read_text() == "2026-12-03 12:00:00.000000 UTC"
     assert cli.main(["extend", "ann", "--due", "2026-12-04 00:00 UTC", "--out", str(out)]) == 0
-    assert "extension to 2026" in page.read_text() and "12 h late" not in page.read_text()
+    assert "xtension to 2026" in page.read_text() and "12 h late" not in page.read_text()
     assert cli.main(["override", "ann", "loss", "1", "--out", str(out)]) == 0
     assert "loss: changed by your instructor" in page.read_text()
 

