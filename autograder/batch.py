@@ -99,7 +99,9 @@ def fingerprint(submission: Submission, seed: int, limits: Limits) -> dict:
     content = submission.content_hash() or f"none: {submission.reason}"
     return {"notebook_sha256": content, "seed": seed, "assignment": ASSIGNMENT,
             "kit": report.kit_fingerprint(), "submitted_at": submitted_at,
-            "limits": {"time_scale": limits.time_scale, "cell_seconds": limits.cell_seconds},
+            "limits": {"time_scale": limits.time_scale, "cell_seconds": limits.cell_seconds,
+                       **({"submission_seconds": limits.submission_seconds}
+                          if limits.submission_seconds is not None else {})},
             "submitted_from": str(folder) if folder is not None else None}
 
 

@@ -276,7 +276,8 @@ def _grade(args) -> int:
     with _connect(cluster, args, reference_cells) if cluster else nullcontext() as connected:
         results, summary = run_round(
             args.paths, args.out, seed=args.seed, jobs=args.jobs, force=args.force,
-            formats=formats, limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds),
+            formats=formats, limits=Limits(time_scale=args.time_scale, cell_seconds=args.cell_seconds,
+                                           submission_seconds=args.submission_seconds),
             progress=not args.quiet, submissions=submissions, settings=settings,
             nbgrader_feedback=settings["nbgrader_feedback"] or _remembered_feedback(args.out),
             cluster=connected)
@@ -472,6 +473,9 @@ def _grade_parser(commands, default_seed: int) -> None:
     grade.add_argument("--cell-seconds", type=_positive_float, default=15.0, metavar="S",
                        help="time limit of each top-level cell of a notebook, in seconds "
                        "(default 15)")
+    grade.add_argument("--submission-seconds", type=_positive_float, default=None, metavar="S",
+                       help="time budget of a whole submission, in seconds (default: one pass of "
+                       "its cells plus every exercise's limit); what it does not reach is not graded")
     grade.add_argument("--roster", metavar="CSV", help="CSV of the class (column student_id, id, username or "
                        "login, else the first): rostered students with nothing submitted get a row")
     grade.add_argument("--due", metavar="WHEN", help="due date and time (2026-12-01 23:59, local time unless a zone "
