@@ -19,6 +19,7 @@ are named by their position, and by their grade id only when it is the instructo
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -204,6 +205,44 @@ def derive_case_seed(seed: int, cells, key: bytes | None = None) -> int:
 RERUN_SECONDS = 2.0
 
 
+class _Clock:
+    """Where one exercise's grading time went: ``student`` (the sandbox's side: the
+    student's code, with the probe and the channel around it), ``reference`` (the
+    reference's answers to stand-ins and its expected values) and ``grader`` (judging,
+    less the reference's part)."""
+
+    def __init__(self):
+        self.totals = {"sandbox": 0.0, "reference": 0.0, "judging": 0.0}
+        self._reference_in = {"sandbox": 0.0, "judging": 0.0}
+        self._current = None
+
+    @contextlib.contextmanager
+    def measure(self, part: str):
+        started, self._current = time.monotonic(), part
+        try:
+            yield
+        finally:
+            self.totals[part] += time.monotonic() - started
+            self._current = None
+
+    def timed(self, part: str, function):
+        def wrapper(*args, **kwargs):
+            started, within = time.monotonic(), self._current
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.monotonic() - started
+                self.totals[part] += spent
+                if within in self._reference_in:
+                    self._reference_in[within] += spent
+        return wrapper
+
+    def split(self) -> dict:
+        return {"student": round(max(self.totals["sandbox"] - self._reference_in["sandbox"], 0.0), 4),
+                "reference": round(self.totals["reference"], 4),
+                "grader": round(max(self.totals["judging"] - self._reference_in["judging"], 0.0), 4)}
+
+
 class BudgetSpent(Exception):
     """The submission's total time budget ran out (the message says which)."""
 
@@ -298,9 +337,11 @@ class _Run:
         if left <= 0:
             raise BudgetSpent(self.budget_text())
         limit = min(exercise.time_limit * self.limits.time_scale, left)
+        clock = _Clock()
         try:
-            reply = self.sandbox.request({"op": "exercise", "name": name, "cases": cases}, limit,
-                                         answer_call=self._answerer(exercise))
+            with clock.measure("sandbox"):
+                reply = self.sandbox.request({"op": "exercise", "name": name, "cases": cases}, limit,
+                                             answer_call=clock.timed("reference", self._answerer(exercise)))
         except (Timeout, Crashed) as exc:
             status = "timeout" if isinstance(exc, Timeout) else "crashed"
             reason = f"grading {exercise.signature} stopped: {exc}"
@@ -308,7 +349,9 @@ class _Run:
             self.boot()
             return judge(name, cases, [{"error": str(exc)}] * len(cases), status, reason)
         self._keep_output(reply)
-        result = judge_reply(name, cases, reply, self.expected(name))
+        with clock.measure("judging"):
+            result = judge_reply(name, cases, reply, clock.timed("reference", self.expected(name)))
+        result.seconds = clock.split()
         if result.status == "crashed":  # it sent what no probe sends: do not trust it again
             self.notes.append(f"{name}: the process's answer was refused, and the process replaced")
             self.sandbox.stop()

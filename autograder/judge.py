@@ -33,11 +33,14 @@ class ExerciseResult:
     feedback: str = ""
     curves: list = field(default_factory=list)  # recorded losses, student's and reference's
     boundary: dict | None = None  # a trained 2-D model's decision boundary, both sides
+    seconds: dict | None = None  # where grading it took time: student, reference, grader
 
     def to_dict(self) -> dict:
         data = {"score": float(self.score), "max_score": float(self.max_score),
                 "status": self.status, "feedback": self.feedback,
                 "checks": [c.to_dict() for c in self.checks]}
+        if self.seconds:
+            data["seconds"] = self.seconds
         if self.curves:
             data["curves"] = self.curves
         if self.boundary:

@@ -394,11 +394,53 @@ def report(result: dict) -> str:
         for d in result["disagreements"]:
             lines.append(f"  {d['student']} ({d['sample']}): nbgrader {d['nbgrader']}, "
                          f"tfgrade {d['tfgrade']}")
+    lines += floor_lines(result)
     lines.append("(RSS sums count pages shared by forked processes once per process, so they "
                  "overstate; PSS splits shared pages and does not. Sampled every 0.1 s.)")
     lines.append("goals:")
     lines += goal_lines(result)
     return "\n".join(lines)
+
+
+PARTS = ("student", "reference", "grader")
+
+
+def floor_table(out: Path) -> dict:
+    """Per exercise, the mean seconds per submission spent in the student's code (the
+    floor: the sandbox's side of each exercise, the probe and channel included), in the
+    reference and in the grader's judging, from each result.json's ``seconds``."""
+    sums, counts = {}, {}
+    for path in sorted(out.glob("*/result.json")):
+        for name, exercise in json.loads(path.read_text())["exercises"].items():
+            spent = exercise.get("seconds")
+            if not spent:
+                continue
+            row = sums.setdefault(name, dict.fromkeys(PARTS, 0.0))
+            for part in PARTS:
+                row[part] += spent.get(part, 0.0)
+            counts[name] = counts.get(name, 0) + 1
+    return {name: {part: row[part] / counts[name] for part in PARTS} for name, row in sums.items()}
+
+
+def floor_lines(result: dict) -> list:
+    table = result.get("floor") or {}
+    if not table:
+        return []
+    lines = [f"per exercise, mean seconds per submission (tfgrade grade --jobs {result['jobs']}):",
+             f"  {'exercise':<22}{'student':>9}{'reference':>11}{'grader':>9}{'overhead':>10}"]
+    totals = dict.fromkeys(PARTS, 0.0)
+    for name, row in table.items():
+        for part in PARTS:
+            totals[part] += row[part]
+        over = row["reference"] + row["grader"]
+        lines.append(f"  {name:<22}{row['student']:>9.3f}{row['reference']:>11.3f}{row['grader']:>9.3f}"
+                     f"{over / row['student'] if row['student'] else float('nan'):>9.0%}")
+    over = totals["reference"] + totals["grader"]
+    lines.append(f"  {'total':<22}{totals['student']:>9.3f}{totals['reference']:>11.3f}"
+                 f"{totals['grader']:>9.3f}{over / totals['student'] if totals['student'] else 0:>9.0%}")
+    lines.append("  student: the floor (the sandbox's side: student code, probe, channel); overhead: "
+                 "reference + grader, as a share of the floor")
+    return lines
 
 
 def speedup_text(result: dict, key: str) -> str:
@@ -532,6 +574,7 @@ def benchmark(work: Path, args) -> dict:
     for key in outs:
         result[key]["per_submission"] = result[key]["seconds"] / n
     result["tfgrade"] = result["local"]  # the name earlier runs' JSON used
+    result["floor"] = floor_table(outs["local"])
 
     largest = max(result[key]["peak_rss_largest_child_bytes"] for key in outs)
     if "dask_warm" in result:

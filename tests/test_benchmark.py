@@ -4,6 +4,8 @@ import sys
 
 import pytest
 
+from autograder.exercises import EXERCISES
+
 from conftest import ROOT, run
 
 SCRIPT = ROOT / "benchmarks" / "throughput.py"
@@ -31,6 +33,13 @@ def test_benchmark_runs_and_totals_agree(tmp_path):
         assert figures_of["peak_pss_total_bytes"] > 0
     assert result["speedup"] > 0
     assert "totals agree" in done.stdout and "4/4" in done.stdout
+    # the floor per exercise: every exercise, each part measured (the stub's exercises raise at
+    # once, so a mean can be small, but the correct notebook's training takes real time)
+    floor = result["floor"]
+    assert set(floor) == set(EXERCISES)
+    assert all(row[part] >= 0 for row in floor.values() for part in ("student", "reference", "grader"))
+    assert floor["train_minibatch"]["student"] > 0 and floor["train"]["reference"] > 0
+    assert "per exercise, mean seconds per submission" in done.stdout
 
 
 @pytest.mark.slow

@@ -105,6 +105,11 @@ def test_a_stand_in_cannot_answer_later_exercises(keyed, full_marks, tmp_path, m
     stolen = EXERCISES["model_loss"].points + EXERCISES["model_grad"].points
     honest = {n: e.points for n, e in EXERCISES.items() if n not in ("model_loss", "model_grad")}
     assert {n: scores[n] for n in honest} == honest, result["reason"]
+    # where the time went, per exercise (result.json's seconds: student, reference, grader)
+    spent = {n: ex["seconds"] for n, ex in result["exercises"].items()}
+    assert all(set(s) == {"student", "reference", "grader"} and min(s.values()) >= 0
+               for s in spent.values())
+    assert spent["train"]["student"] > 0 and spent["train"]["reference"] > 0
     if keyed:
         assert scores["model_loss"] == scores["model_grad"] == 0
         assert result["score"] == TOTAL_POINTS - stolen
