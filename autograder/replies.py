@@ -18,6 +18,12 @@ Two kinds of field exist:
   ``{"__repr__": description}`` that the checks describe and never compare. NaN and
   infinity stay: the checks name them in the feedback.
 
+A stand-in's call for the reference is a request from the sandbox, validated here too
+(:func:`reference_call`): only what the exercise being graded builds on
+(:func:`allowed_calls`), and only within caps on what the reference may compute and send
+back, checked from the arguments' shapes before it computes (:func:`call_bound`) and on
+its result before it is sent (:func:`reference_reply`).
+
 The kinds of field live here, so that the grader's trust boundary is one module; each
 exercise's module declares its probe's schema with them (``Exercise.schema``), listing
 exactly the keys its probe returns.
