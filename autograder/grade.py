@@ -378,18 +378,27 @@ class _Run:
         return lambda case: self.reference.expected(name, case)
 
     def _answerer(self, exercise):
-        """Answers the stand-ins of what ``exercise`` uses, and nothing else."""
-        def answer(message) -> dict:
-            try:
-                name, args, cotangent = replies.reference_call(message, exercise.uses)
-            except replies.Malformed as exc:
-                return {"error": f"refused: {exc}"}
-            try:
-                return {"value": self.reference.call(name, args, cotangent)}
-            except ReferenceFailed as exc:
-                # Only the kind of failure: the reference's messages could describe its code.
-                return {"error": f"the reference rejected these arguments ({exc.kind})"}
-        return answer
+        return answerer(self.reference, exercise)
+
+
+def answerer(reference, exercise):
+    """Answers the stand-ins of what ``exercise`` uses (``replies.allowed_calls``), and
+    nothing else: ``message -> {"value": ...}`` or ``{"error": text}``. A call over the
+    reply caps is refused before the reference computes anything, with the cap in its
+    text. Both graders answer through it (``local`` too)."""
+    def answer(message) -> dict:
+        try:
+            name, args, cotangent = replies.reference_call(message, exercise)
+        except replies.Malformed as exc:
+            return {"error": f"refused: {exc}"}
+        try:
+            return {"value": reference.call(name, args, cotangent)}
+        except ReferenceFailed as exc:
+            if exc.kind == replies.TooLarge.__name__:
+                return {"error": f"refused: {replies.RESULT_OVER_CAP}"}
+            # Only the kind of failure: the reference's messages could describe its code.
+            return {"error": f"the reference rejected these arguments ({exc.kind})"}
+    return answer
 
 
 def judge_reply(name: str, cases: list, reply, expected=None) -> ExerciseResult:

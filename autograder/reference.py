@@ -4,8 +4,10 @@ The answers live in one place, the solution cells of the course's source noteboo
 (``source/<assignment>/<assignment>.ipynb``): a maintainer who changes a solution there
 changes the reference with it, and the installable package holds none of it.
 :class:`Reference` runs the notebook's setup cells and solution cells in a process of
-its own. That process is the instructor's code, trusted and not sandboxed; it is a
-child of the sandbox's forkserver, so TensorFlow is already imported. The grader asks
+its own. That process is the instructor's code, trusted and not sandboxed, but what a
+submission asks of it is bounded: its processes share a cgroup capping their memory and
+tasks, and each call has a CPU cap (``MEMORY_MB_PER_PROCESS``, ``CALL_CPU_SECONDS``); it
+is a child of the sandbox's forkserver, so TensorFlow is already imported. The grader asks
 it for two things, with plain data both ways:
 
 - :meth:`Reference.expected`: what one case of an exercise is compared with
@@ -36,10 +38,17 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from . import course
+from . import cgroups, course, replies
 from .exercises import EXERCISES
 
 CALL_SECONDS = 60.0  # a single reference computation; far more than any takes
+# The reference processes' own limits: every process of a pool is in one cgroup (as a
+# sandbox is) with this much memory and this many tasks (processes or threads) per
+# process it may hold, and each call may use CALL_CPU_SECONDS of CPU before the kernel
+# ends the process (RLIMIT_CPU): a computation the grader stopped waiting for stops too.
+MEMORY_MB_PER_PROCESS = 1024
+TASKS_PER_PROCESS = 256
+CALL_CPU_SECONDS = CALL_SECONDS
 
 
 class ReferenceFailed(RuntimeError):
@@ -193,15 +202,19 @@ class _Worker:
         return self.memo[key]
 
     def call(self, name: str, args: list, cotangent=None):
+        """The answer to a stand-in, within the reply caps (``replies.reference_reply``)."""
         exercise = EXERCISES[name]
-        return ANSWERS[exercise.stand_in](getattr(self.namespace, exercise.defines), args, cotangent)
+        return replies.reference_reply(
+            ANSWERS[exercise.stand_in](getattr(self.namespace, exercise.defines), args, cotangent))
 
 
 _worker: _Worker | None = None
 
 
-def _start_worker(cells) -> None:
+def _start_worker(cells, group=None) -> None:
     global _worker
+    if group is not None:
+        group.join()  # before it allocates anything of its own
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from .sandbox import exit_with_parent, one_tensorflow_thread
@@ -210,7 +223,19 @@ def _start_worker(cells) -> None:
     _worker = _Worker(cells)
 
 
-def _run_in_worker(method: str, *args):
+def _cap_cpu(seconds: float) -> None:
+    """Let this process use ``seconds`` more CPU time, then have the kernel end it
+    (``RLIMIT_CPU``'s SIGXCPU; no core file)."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def _run_in_worker(cpu_seconds: float, method: str, *args):
+    _cap_cpu(cpu_seconds)
     return getattr(_worker, method)(*args)
 
 
@@ -227,6 +252,7 @@ class Reference:
         self.digest = cells_digest(self.cells)
         self.processes = processes or os.cpu_count() or 1
         self._executor = None
+        self._group = None  # the executor's cgroup (None where none can be made)
         self._lock = threading.Lock()
 
     @classmethod
@@ -237,21 +263,23 @@ class Reference:
         with self._lock:
             if self._executor is None:
                 from .sandbox import process_context
+                self._group = cgroups.create(self.processes * MEMORY_MB_PER_PROCESS * 2 ** 20,
+                                             self.processes * TASKS_PER_PROCESS)
                 self._executor = ProcessPoolExecutor(self.processes, mp_context=process_context(),
-                                                     initializer=_start_worker, initargs=(self.cells,))
+                                                     initializer=_start_worker,
+                                                     initargs=(self.cells, self._group))
             return self._executor
 
     def _run(self, method: str, *args):
         for attempt in (1, 2):
             pool = self._pool()
             try:
-                return pool.submit(_run_in_worker, method, *args).result(CALL_SECONDS)
+                return pool.submit(_run_in_worker, CALL_CPU_SECONDS, method, *args).result(CALL_SECONDS)
             except BrokenProcessPool:
-                with self._lock:
-                    if self._executor is pool:
-                        self._executor = None
-                if attempt == 2:
-                    raise ReferenceFailed("the reference process ended unexpectedly") from None
+                over = self._retire(pool)
+                if attempt == 2 or over:
+                    raise ReferenceFailed("the reference process went over its memory cap" if over
+                                          else "the reference process ended unexpectedly") from None
             except ReferenceFailed:
                 raise
             except Exception as exc:  # the initializer's failure arrives as BrokenProcessPool
@@ -267,11 +295,26 @@ class Reference:
         ``cotangent`` the gradient of each argument. Raises for arguments it rejects."""
         return self._run("call", name, args, cotangent)
 
+    def _retire(self, pool) -> bool:
+        """Forget a broken pool and remove its cgroup (and whatever is left in it);
+        whether the kernel killed one of its processes for memory."""
+        with self._lock:
+            if self._executor is not pool:
+                return False
+            self._executor, group, self._group = None, self._group, None
+        over = bool(group is not None and group.oom_kills())
+        if group is not None:
+            group.remove()
+        return over
+
     def close(self) -> None:
         with self._lock:
             executor, self._executor = self._executor, None
+            group, self._group = self._group, None
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+        if group is not None:
+            group.remove()
 
 
 class LocalReference:

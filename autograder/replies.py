@@ -18,6 +18,12 @@ Two kinds of field exist:
   ``{"__repr__": description}`` that the checks describe and never compare. NaN and
   infinity stay: the checks name them in the feedback.
 
+A stand-in's call for the reference is a request from the sandbox, validated here too
+(:func:`reference_call`): only what the exercise being graded builds on
+(:func:`allowed_calls`), and only within caps on what the reference may compute and send
+back, checked from the arguments' shapes before it computes (:func:`call_bound`) and on
+its result before it is sent (:func:`reference_reply`).
+
 The kinds of field live here, so that the grader's trust boundary is one module; each
 exercise's module declares its probe's schema with them (``Exercise.schema``), listing
 exactly the keys its probe returns.
@@ -223,23 +229,93 @@ def output(reply, limit: int) -> str:
 
 
 MAX_CALL_ARGUMENTS = 4
+# What one call of a stand-in may make the reference compute and send back. The bound
+# of a call (:func:`call_bound`) is checked against both before anything is computed;
+# the reply the reference computes is checked against both again before it leaves its
+# process (:func:`reference_reply`). 2**21 float64 numbers are 16 MB; the grader's cases
+# need at most a few hundred thousand.
+MAX_REPLY_ELEMENTS = 2 ** 21
+MAX_REPLY_BYTES = 16 * 2 ** 20
 
 
-def reference_call(message, allowed) -> tuple:
+class TooLarge(Malformed):
+    """A call whose reply could exceed :data:`MAX_REPLY_ELEMENTS` or :data:`MAX_REPLY_BYTES`;
+    its message names the cap, for the student whose code made the call."""
+
+
+def allowed_calls(exercise) -> frozenset:
+    """The reference functions a sandbox may call while ``exercise`` is graded: exactly
+    what it builds on (``Exercise.uses``). The one list both graders use."""
+    return frozenset(exercise.uses)
+
+
+def call_bound(arrays) -> int:
+    """How many numbers a reference function of these arrays can produce, at most, in any
+    one result or intermediate, from their shapes alone: the product of their sizes (an
+    empty array counts as 1). Elementwise operations, broadcasting, matrix products,
+    reshapes and reductions of the arguments never exceed it; so ``predict`` on a row of
+    n and a column of n is bounded by n * n, which is what it computes."""
+    bound = 1
+    for value in arrays:
+        bound *= max(1, int(value.size))
+    return bound
+
+
+def _cap_message(name: str, arrays, elements: int) -> str:
+    shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+    return (f"{name} on arguments of shapes {shapes} could compute {elements:,} numbers, over the "
+            f"cap of {MAX_REPLY_ELEMENTS:,} numbers ({MAX_REPLY_BYTES // 2 ** 20} MB) per call; "
+            f"call it on smaller arrays")
+
+
+def reference_call(message, exercise) -> tuple:
     """A stand-in's request for the reference, validated: ``(name, args, cotangent)``
-    where ``name`` is one of ``allowed`` (what the exercise being graded uses) and the
-    arguments are numeric arrays of at most ``MAX_ELEMENTS`` each."""
+    where ``name`` is one of :func:`allowed_calls` for the exercise being graded, the
+    arguments are numeric arrays of at most ``MAX_ELEMENTS`` each, and their
+    :func:`call_bound` (the cotangent's size included) is within the reply caps (else
+    :class:`TooLarge`, naming the cap)."""
     if not isinstance(message, dict) or set(message) != {"op", "name", "args", "cotangent"}:
         raise Malformed("a call must have exactly op, name, args and cotangent")
     name = message["name"]
-    if not isinstance(name, str) or name not in allowed:
+    if not isinstance(name, str) or name not in allowed_calls(exercise):
         raise Malformed(f"{str(name)[:40]!r} is not available while this exercise is graded")
     args = message["args"]
     if not isinstance(args, list) or not 0 < len(args) <= MAX_CALL_ARGUMENTS:
         raise Malformed("a call's arguments must be a short list")
     cotangent = message["cotangent"]
-    for value in [*args, *([] if cotangent is None else [cotangent])]:
+    arrays = [*args, *([] if cotangent is None else [cotangent])]
+    for value in arrays:
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf" \
                 or value.size > MAX_ELEMENTS:
             raise Malformed("a call's arguments must be numeric arrays of bounded size")
+    elements = call_bound(arrays)
+    if elements > MAX_REPLY_ELEMENTS or elements * 8 > MAX_REPLY_BYTES:
+        raise TooLarge(_cap_message(name, arrays, elements))
     return name, args, cotangent
+
+
+RESULT_OVER_CAP = (f"the reference's result is over the cap of {MAX_REPLY_ELEMENTS:,} numbers "
+                   f"({MAX_REPLY_BYTES // 2 ** 20} MB) per call")
+
+
+def reference_reply(value):
+    """A reference result within the reply caps, returned as it is: ``None``, numbers and
+    numeric arrays, in lists, of at most :data:`MAX_REPLY_ELEMENTS` numbers and
+    :data:`MAX_REPLY_BYTES` bytes in all; anything else raises :class:`TooLarge`
+    (or :class:`Malformed` for what is not such data)."""
+    elements, size = 0, 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+            elements += 1
+        elif isinstance(item, (np.ndarray, np.generic)):
+            elements, size = elements + item.size, size + item.nbytes
+        elif item is None or isinstance(item, (bool, int, float)):
+            elements, size = elements + 1, size + 8
+        else:
+            raise Malformed(f"a reference result of type {type(item).__name__}")
+        if elements > MAX_REPLY_ELEMENTS or size > MAX_REPLY_BYTES:
+            raise TooLarge(RESULT_OVER_CAP)
+    return value

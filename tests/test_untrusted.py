@@ -217,6 +217,62 @@ def test_a_forged_cell_reply_skips_the_cell(in_process):
     json.dumps(result.to_dict())
 
 
+# --- The reference functions a sandbox may call (issue 22, item 6) ---
+
+# A predict that computes nothing: it looks up the stack for the stand-ins' channel
+# (``call``, a local of the sandbox's request loop, or of ``local.grade``) and asks the
+# grader for the reference ``predict`` itself. Otherwise it returns zeros of the right
+# shape, which earn nothing.
+ORACLE_PREDICT = """
+def predict(W, b, inputs):
+    import sys
+    frame = sys._getframe(1)
+    while frame is not None:
+        oracle = frame.f_locals.get("call")
+        if callable(oracle):
+            try:
+                return tf.constant(oracle("predict", [np.asarray(v, np.float32) for v in (W, b, inputs)]))
+            except Exception as exc:
+                print("refused:", exc)
+                break
+        frame = frame.f_back
+    return tf.zeros(tf.shape(inputs)[:1])
+"""
+
+
+def _allow_any_call(monkeypatch):
+    """The protection switched off: every exercise may call every reference function."""
+    monkeypatch.setattr(replies, "allowed_calls", lambda exercise: frozenset(EXERCISES))
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched-off"])
+def test_a_sandbox_may_call_only_what_its_exercise_uses(protected, in_process, tmp_path, monkeypatch):
+    """Graded through the sandbox's route, the oracle's predict earns nothing; with every
+    call allowed, it earns full marks (the attack the issue found)."""
+    if not protected:
+        _allow_any_call(monkeypatch)
+    path = write_student(tmp_path, "oracle", with_cell(nbformat.read(str(FULL_MARKS), as_version=4),
+                                                       ORACLE_PREDICT, replace="predict"))
+    result = grade.grade_submission(path, "oracle", 20211)
+    predict = EXERCISES["predict"].points
+    assert result.exercises["predict"].score == (0 if protected else predict)
+    assert result.score == pytest.approx(TOTAL_POINTS - (predict if protected else 0), abs=0.01)
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched-off"])
+def test_the_in_process_grader_allows_the_same_calls(protected, monkeypatch, capsys):
+    """``local.grade`` answers its stand-ins through the same list (one copy): the same
+    oracle earns nothing there, and everything once the list is switched off."""
+    from autograder import corpus, local
+    from autograder.reference import read_reference
+    if not protected:
+        _allow_any_call(monkeypatch)
+    namespace = corpus.namespace_with("predict", ORACLE_PREDICT, read_reference(ROOT))
+    result = local.grade("predict", namespace, _reference(), 20211)
+    assert result.score == (0 if protected else EXERCISES["predict"].points)
+    assert ("is not available while this exercise is graded" in capsys.readouterr().out) == protected
+
+
 # --- Facts the probe reports earn points only with a value behind them (issue 13, item 4) ---
 
 # What a probe counts or flags about the student's objects, by exercise. The grader

@@ -40,3 +40,32 @@ def test_to_plain_turns_tensors_into_arrays():
     import tensorflow as tf
     plain = wire.to_plain((tf.ones([2]), tf.Variable(3.0), [np.float64(1.0)]))
     assert isinstance(plain[0], np.ndarray) and float(plain[1]) == 3.0
+
+
+# Arrays whose bytes are exactly what their shape says: only the dtype allowlist refuses
+# them (object is not here: NumPy itself cannot read it from bytes).
+OTHER_DTYPES = ["datetime64[ns]", "timedelta64[s]", "V8", "<U2", "S8", "complex64"]
+
+
+def _array_message(dtype: str) -> bytes:
+    data = base64.b64encode(np.zeros(1, dtype=dtype).tobytes()).decode()
+    return json.dumps({"reply": {"__ndarray__": [dtype, [1], data]}}).encode()
+
+
+class _Everything:
+    def __contains__(self, item):
+        return True
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched-off"])
+@pytest.mark.parametrize("dtype", OTHER_DTYPES)
+def test_only_numeric_dtypes_are_decoded(dtype, protected, monkeypatch):
+    """The dtype allowlist alone refuses these arrays: with it switched off, each one
+    decodes into an array of its dtype."""
+    if not protected:
+        monkeypatch.setattr(wire, "_SAFE_DTYPES", _Everything())
+    if protected:
+        with pytest.raises(wire.WireError, match="refused array dtype"):
+            wire.loads(_array_message(dtype))
+    else:
+        assert wire.loads(_array_message(dtype))["reply"].dtype == np.dtype(dtype)
