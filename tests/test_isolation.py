@@ -611,3 +611,77 @@ def test_no_sandbox_reads_a_key_or_leaves_one(tmp_path, full_marks):
     assert runs["neither"]["scores"] == [broken], runs
     assert runs["keyring alone"]["left"] and runs["neither"]["left"], runs  # the uid's keyrings
     assert runs["filter off, one uid for all"]["scores"] == [full, broken], runs
+
+
+SYSTEM_CALLS = {  # name: (x86_64 number, aarch64 number, arguments)
+    "keyctl": (250, 219, (0, -3, 0)),  # KEYCTL_GET_KEYRING_ID of the session keyring
+    "unshare": (272, 97, (0,)),  # with no flags: a no-op where allowed
+    "setns": (308, 268, (-1, 0)),
+    "ptrace": (101, 117, (16, 999_999)),  # PTRACE_ATTACH to no process
+    "bpf": (321, 280, (0, 0, 0)),
+    "perf_event_open": (298, 241, (0, 0, -1, -1, 0)),
+    "userfaultfd": (323, 282, (0,)),
+    "io_uring_setup": (425, 425, (1, 0)),
+    "mount": (165, 40, (0, 0, 0, 0, 0)),
+    "clone with CLONE_NEWUSER": (56, 220, (0x10000000 | 17, 0, 0, 0, 0)),
+}
+
+# Each call through a wrapper that raises OSError as the os module would; a call the
+# filter refuses raises PermissionError, and the cell goes on. Any other outcome (a
+# result, another error) counts as found.
+REFUSED_PROBE = breaks_predict_if_found(
+    "import ctypes, os, platform\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "arch = 0 if platform.machine() == 'x86_64' else 1\n"
+    "def system_call(number, *args):\n"
+    "    result = libc.syscall(number, *args)\n"
+    "    if result == 0 and number in (56, 220):  # a child of clone: leave at once\n"
+    "        os._exit(0)\n"
+    "    if result < 0:\n"
+    "        error = ctypes.get_errno()\n"
+    "        raise OSError(error, os.strerror(error))\n"
+    "    return result\n"
+    "found = []\n"
+    f"for name, numbers in {SYSTEM_CALLS!r}.items():\n"
+    "    try:\n"
+    "        system_call(numbers[arch], *numbers[2])\n"
+    "        found.append(name)\n"
+    "    except PermissionError:\n"
+    "        pass\n"
+    "    except OSError as error:\n"
+    "        found.append(f'{name}: {error}')\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_refused_system_call_fails_cleanly_in_student_code(tmp_path, full_marks, protected):
+    """keyctl, unshare, setns, ptrace, bpf, perf_event_open, userfaultfd, io_uring,
+    mount and a clone into a new user namespace each raise PermissionError in student
+    code, which goes on (the notebook keeps full marks). Without the filter, some
+    succeed or fail otherwise (ENOENT, EBADF, ESRCH, EFAULT ...)."""
+    limits = FAST if protected else off(sandbox.SYSCALLS)
+    result = grade(tmp_path, with_cell(full_marks, REFUSED_PROBE, after="predict"), limits)
+    assert_clean_run(result)
+    assert (sandbox.SYSCALLS in result.isolation) is protected
+    assert (result.score == 100) is protected, result.exercises["predict"].feedback
+
+
+PROC_PROBE = breaks_predict_if_found(
+    "found = []\n"
+    "for name in ('keys', 'key-users', 'timer_list', 'sched_debug'):\n"
+    "    try:\n"
+    "        with open('/proc/' + name) as handle:\n"
+    "            if handle.read():\n"
+    "                found.append(name)\n"
+    "    except OSError:\n"
+    "        pass\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_host_wide_proc_files_read_empty(tmp_path, full_marks, protected):
+    """/proc/keys and /proc/key-users list every uid's key counts and the keys a process
+    may view; /proc/timer_list and /proc/sched_debug every task's timers: masked, they
+    read empty (here /proc/keys and /proc/key-users are readable without the mask)."""
+    limits = FAST if protected else off(sandbox.PROC_MASK)
+    result = grade(tmp_path, with_cell(full_marks, PROC_PROBE, after="predict"), limits)
+    assert_clean_run(result)
+    assert (result.score == 100) is protected, result.exercises["predict"].feedback
