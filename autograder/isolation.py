@@ -266,21 +266,33 @@ def join_fresh_keyring() -> None:
         raise OSError(number, f"join a session keyring: {os.strerror(number)}")
 
 
+_filter = None
+
+
+def prepare_filter():
+    """Build the system call filter (:data:`REFUSED_CALLS`) once, in the forkserver: a
+    sandbox then only loads it (about 1 ms instead of over 10 in a fresh child)."""
+    global _filter
+    if _filter is None:
+        import pyseccomp as seccomp
+        refuse = seccomp.ERRNO(errno.EPERM)
+        rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        for name in REFUSED_CALLS:
+            number = seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
+            if number >= 0:  # a negative number: not a system call of this architecture
+                rules.add_rule(refuse, number)
+        for flag in NAMESPACE_FLAGS:
+            rules.add_rule(refuse, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+        _filter = rules
+    return _filter
+
+
 def refuse_system_calls() -> None:
     """Load the system call filter (:data:`REFUSED_CALLS`) into this process and every
     process it starts. A refused call fails with ``EPERM`` in the caller, which goes on
     running. Needs no-new-privileges (or root)."""
-    import pyseccomp as seccomp  # preloaded by the forkserver
-    refuse = seccomp.ERRNO(errno.EPERM)
-    rules = seccomp.SyscallFilter(seccomp.ALLOW)
-    for name in REFUSED_CALLS:
-        number = seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
-        if number >= 0:  # a negative number: not a system call of this architecture
-            rules.add_rule(refuse, number)
-    for flag in NAMESPACE_FLAGS:
-        rules.add_rule(refuse, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
-    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
-    rules.load()
+    prepare_filter().load()
 
 
 def can_make_user_namespace() -> bool:

@@ -251,11 +251,7 @@ def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scra
         isolation.become(user)
         applied += [CAPABILITIES] if USER in limits.disable else [USER, CAPABILITIES]
     os.chdir(scratch)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if USER in applied:  # counted per uid: only safe with a uid of its own
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
+    _set_rlimits(limits, cap, per_uid=USER in applied)
     applied.append(MEMORY)
     isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
     _set_environment(sandbox_environment(scratch), environment)
@@ -275,6 +271,14 @@ def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scra
     return applied
 
 
+def _set_rlimits(limits: Limits, address_space: int, per_uid: bool) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if per_uid:  # counted per uid: only safe with a uid of its own
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
+
+
 def sandbox_environment(scratch: str) -> dict:
     """The whole environment student code runs with: the forkserver's locale and
     TensorFlow variables (:data:`KEPT_VARIABLES`) and what the sandbox sets itself."""
@@ -286,7 +290,7 @@ def sandbox_environment(scratch: str) -> dict:
 
 
 def _set_environment(clean: dict, grader=None) -> None:
-    """Make ``clean`` (plus the grader's ``environment``, when the protection is off)
+    """Make ``clean`` (plus the ``grader``'s environment, when the protection is off)
     this process's whole environment: ``os.environ``, the C library's, and the
     interpreter's start-up copy (``posix.environ``)."""
     import posix
@@ -308,7 +312,6 @@ def one_tensorflow_thread() -> None:
 # --- In the grader ---
 
 PRELOAD = ("tensorflow", "IPython.core.interactiveshell", "autograder.harness",
-           "pyseccomp",  # it looks its library up with a subprocess: once, here
            # What the assignment's setup cell imports: paid once here, not per submission.
            "matplotlib.pyplot", "sklearn.datasets")
 
