@@ -7,8 +7,15 @@ its own PID namespace, so when it ends, every process it started ends with it. T
 child confines itself (``isolation``) before any student code runs:
 
 - a root filesystem built by allowlist (the Python installation and system libraries,
-  read-only; its own ``/proc``, a minimal ``/dev``, a private ``/tmp``), no network, its
-  own IPC namespace, a uid no other sandbox has, no capabilities, no new privileges;
+  read-only; its own ``/proc`` with the host-wide files masked, a minimal ``/dev``, a
+  private ``/tmp``), no network, its own IPC namespace, a uid no other sandbox has, no
+  capabilities, no new privileges;
+- an environment built by allowlist (:func:`sandbox_environment`): nothing of the
+  grader's environment but a few named variables; the forkserver itself starts from
+  such an allowlist (:func:`forkserver_environment`), so the grader's variables are in
+  no process it forks, not even in the memory of one;
+- a fresh, empty session keyring, and a system call filter that refuses with ``EPERM``
+  what a notebook never needs (keyrings, tracing, BPF, mounts and namespaces, ...);
 - cgroup caps on memory and processes, whose OOM kills are counted (so a death is
   recorded with its real cause), and rlimits on address space and file sizes;
 - no descriptor but its end of the channel; stdin/stdout/stderr on /dev/null (what
@@ -24,11 +31,14 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.util
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +50,19 @@ from . import cgroups, channel, isolation, wire
 SESSION, NETWORK, FILESYSTEM, PROCESSES = "own session", "no network", "own filesystem", "own processes"
 IPC, USER, CAPABILITIES, CGROUP = "own IPC", "own user id", "no capabilities", "cgroup caps"
 MEMORY, DESCRIPTORS = "memory cap", "no inherited descriptors"
+ENVIRONMENT, KEYRING, SYSCALLS = "clean environment", "own keyring", "system call filter"
+PROC_MASK = "masked /proc"
+
+# What a sandbox keeps of the forkserver's environment (itself an allowlist of the
+# grader's, see FORKSERVER_VARIABLES): locale and TensorFlow's own settings. Everything
+# else it gets is set by the sandbox (sandbox_environment).
+KEPT_VARIABLES = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ",
+                  "TF_CPP_MAX_VLOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTEROP_THREADS",
+                  "TF_NUM_INTRAOP_THREADS", "TF_DETERMINISTIC_OPS", "TF_XLA_FLAGS",
+                  "CUDA_VISIBLE_DEVICES", "KERAS_BACKEND", "OMP_NUM_THREADS")
+# What the forkserver (and so the reference process) gets of the grader's environment.
+FORKSERVER_VARIABLES = KEPT_VARIABLES + ("PATH", "HOME", "PYTHONPATH", "LD_LIBRARY_PATH",
+                                         "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND")
 
 
 @dataclass(frozen=True)
@@ -122,7 +145,7 @@ def _close_descriptors(keep: int) -> None:
     os.closerange(keep + 1, 1 << 20)
 
 
-def _child_main(sock, limits: Limits, route: str, cgroup) -> None:
+def _child_main(sock, limits: Limits, route: str, cgroup, scratch, environment) -> None:
     """The keeper: joins the cgroup, makes the namespaces, forks the sandbox proper
     (process 1 of its PID namespace) and ends as it ends, with the same status."""
     fd = sock.detach()
@@ -141,7 +164,7 @@ def _child_main(sock, limits: Limits, route: str, cgroup) -> None:
     uid = isolation.UID_BASE + os.getpid()
     pid = os.fork()
     if pid == 0:
-        _sandbox_main(fd, limits, route, applied, uid)
+        _sandbox_main(fd, limits, route, applied, uid, scratch, environment)
     os.close(fd)
     _close_descriptors(2)
     try:  # the kernel's OOM killer should pick the student's process, not this one
@@ -178,11 +201,12 @@ def _send_refusal(fd: int, reason: str) -> None:
         pass
 
 
-def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int) -> None:
+def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int, scratch,
+                  environment) -> None:
     """Process 1 of the sandbox: confine, then serve the grader until it hangs up."""
     isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
-        applied = applied + confine(limits, route, fd, uid, CGROUP in applied)
+        applied = applied + confine(limits, route, fd, uid, CGROUP in applied, scratch, environment)
     except BaseException as exc:  # noqa: BLE001 - report, do not run unconfined
         _send_refusal(fd, f"could not confine the process: {exc}")
         os._exit(1)
@@ -198,35 +222,43 @@ def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int) 
 SHARED_UID = 65534  # nobody: what every sandbox ran as before uids were per sandbox
 
 
-def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool) -> list:
+def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scratch=None,
+            environment=None) -> list:
     """Apply every protection this machine allows inside the sandbox's namespaces;
-    returns the names of those applied."""
+    returns the names of those applied. ``scratch`` is the host folder the grader made
+    for a sandbox without a filesystem of its own (None with one: its ``/tmp``);
+    ``environment`` is the grader's, passed only when the clean environment is switched
+    off."""
     applied = []
+    if KEYRING not in limits.disable:
+        isolation.join_fresh_keyring()
+        applied.append(KEYRING)
     # With a cgroup, the cgroup is the memory cap (it counts what is used, and names
     # itself when it kills); the address-space cap then only turns absurd single
     # allocations into a MemoryError. Without one, the address space is the cap.
     headroom = limits.memory_mb * (4 if in_cgroup else 1)
     cap = _address_space_now() + headroom * 2**20
+    user = SHARED_UID if USER in limits.disable else uid
     if route != "none" and FILESYSTEM not in limits.disable:
-        isolation.build_root(0 if route == "user namespace" else uid, limits.tmp_mb)
-        applied.append(FILESYSTEM)
+        mask = PROC_MASK not in limits.disable
+        isolation.build_root(0 if route == "user namespace" else user, limits.tmp_mb, mask)
+        applied += [FILESYSTEM, PROC_MASK] if mask else [FILESYSTEM]
+        scratch = "/tmp"
+    if route == "root" and scratch != "/tmp":
+        os.chown(scratch, user, user)
     if route == "user namespace":
         isolation.drop_capabilities()
         applied.append(CAPABILITIES)
     elif route == "root":
-        isolation.become(SHARED_UID if USER in limits.disable else uid)
+        isolation.become(user)
         applied += [CAPABILITIES] if USER in limits.disable else [USER, CAPABILITIES]
-    scratch = "/tmp" if FILESYSTEM in applied else _private_folder()
     os.chdir(scratch)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if USER in applied:  # counted per uid: only safe with a uid of its own
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
+    _set_rlimits(limits, cap, per_uid=USER in applied)
     applied.append(MEMORY)
     isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
-    os.environ.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch,
-                      NBGRADER_EXECUTION="autograde", MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
+    _set_environment(sandbox_environment(scratch), environment)
+    if ENVIRONMENT not in limits.disable:
+        applied.append(ENVIRONMENT)
     if DESCRIPTORS not in limits.disable:
         _close_descriptors(fd)
         applied.append(DESCRIPTORS)
@@ -234,8 +266,39 @@ def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool) -> l
     for std in (0, 1, 2):
         os.dup2(devnull, std)
     os.close(devnull)
+    if SYSCALLS not in limits.disable:
+        isolation.refuse_system_calls()
+        applied.append(SYSCALLS)
     one_tensorflow_thread()
     return applied
+
+
+def _set_rlimits(limits: Limits, address_space: int, per_uid: bool) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * 2**20,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if per_uid:  # counted per uid: only safe with a uid of its own
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes,) * 2)
+
+
+def sandbox_environment(scratch: str) -> dict:
+    """The whole environment student code runs with: the forkserver's locale and
+    TensorFlow variables (:data:`KEPT_VARIABLES`) and what the sandbox sets itself."""
+    kept = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    python = os.path.dirname(sys.executable)
+    return {**kept, "PATH": f"{python}:/usr/local/bin:/usr/bin:/bin", "HOME": scratch,
+            "TMPDIR": scratch, "MPLCONFIGDIR": scratch, "MPLBACKEND": "Agg",
+            "TF_CPP_MIN_LOG_LEVEL": "3", "NBGRADER_EXECUTION": "autograde"}
+
+
+def _set_environment(clean: dict, grader=None) -> None:
+    """Make ``clean`` (plus the ``grader``'s environment, when the protection is off)
+    this process's whole environment: ``os.environ``, the C library's, and the
+    interpreter's start-up copy (``posix.environ``)."""
+    import posix
+    os.environ.clear()
+    posix.environ.clear()
+    os.environ.update({**(grader or {}), **clean})
 
 
 def one_tensorflow_thread() -> None:
@@ -246,11 +309,6 @@ def one_tensorflow_thread() -> None:
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-
-
-def _private_folder() -> str:
-    import tempfile
-    return tempfile.mkdtemp(prefix="tfkit-")
 
 
 # --- In the grader ---
@@ -297,8 +355,45 @@ def process_context():
                 # and the forkserver's start reads it: None reads as "no main script".
                 main.__spec__ = None
             _tell_forkserver_the_main_script()
+            multiprocessing.util.spawnv_passfds = _spawnv_passfds
             _context.set_forkserver_preload(["autograder._preload"])
         return _context
+
+
+def forkserver_environment() -> dict:
+    """The whole environment the forkserver starts with, and so every process it forks
+    (sandboxes, the reference) before they set their own: the variables named in
+    :data:`FORKSERVER_VARIABLES`, the note on the main script, and ``PYTHONSAFEPATH``,
+    so that it imports this package from where the grader's environment installs it,
+    never from the grader's current folder (``python -c`` would look there first)."""
+    names = FORKSERVER_VARIABLES + (MAIN_SCRIPT_VARIABLE,)
+    return {**{name: os.environ[name] for name in names if name in os.environ},
+            "PYTHONSAFEPATH": "1"}
+
+
+_spawnv_passfds_of_multiprocessing = multiprocessing.util.spawnv_passfds
+
+
+def _spawnv_passfds(path, args, passfds):
+    """``multiprocessing.util.spawnv_passfds`` (which starts the forkserver and the
+    resource tracker with the grader's whole environment), but the forkserver with
+    :func:`forkserver_environment`. The same call to ``_posixsubprocess`` as
+    Python 3.11's, with an environment."""
+    if not any("multiprocessing.forkserver" in str(arg) for arg in args):
+        return _spawnv_passfds_of_multiprocessing(path, args, passfds)
+    import _posixsubprocess
+    import subprocess
+    environment = [f"{k}={v}".encode() for k, v in forkserver_environment().items()]
+    passfds = tuple(sorted(map(int, passfds)))
+    errpipe_read, errpipe_write = os.pipe()
+    try:
+        return _posixsubprocess.fork_exec(
+            args, [path], True, passfds, None, environment,
+            -1, -1, -1, -1, -1, -1, errpipe_read, errpipe_write,
+            False, False, -1, None, None, None, -1, None, subprocess._USE_VFORK)
+    finally:
+        os.close(errpipe_read)
+        os.close(errpipe_write)
 
 
 # The forkserver reads this variable once (``_preload``) and removes it.
@@ -345,6 +440,11 @@ def start_forkserver() -> None:
     forkserver.ensure_running()
 
 
+def _remove_scratch(folder: str) -> None:
+    """Remove a sandbox's host scratch folder, once its processes are gone."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 class Sandbox:
     """One sandboxed process at a time for one submission (restarted after a hang or
     a crash with :meth:`start`)."""
@@ -355,6 +455,7 @@ class Sandbox:
         self.process = None
         self.sock = None
         self.cgroup = None
+        self.scratch = None  # a host folder, for a sandbox without a filesystem of its own
         self.isolation: list = []
         self.ready = False  # the process said it is confined and waits for cells
 
@@ -380,8 +481,12 @@ class Sandbox:
         self.sock = here
         if CGROUP not in self.limits.disable:
             self.cgroup = cgroups.create(self.limits.memory_mb * 2**20, self.limits.processes)
+        if self.route == "none" or FILESYSTEM in self.limits.disable:
+            self.scratch = tempfile.mkdtemp(prefix="tfkit-")
+        grader = dict(os.environ) if ENVIRONMENT in self.limits.disable else None
         self.process = ctx.Process(target=_child_main, daemon=True,
-                                   args=(there, self.limits, self.route, self.cgroup))
+                                   args=(there, self.limits, self.route, self.cgroup,
+                                         self.scratch, grader))
         try:
             self.process.start()
         finally:
@@ -474,6 +579,9 @@ class Sandbox:
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
+        if self.scratch is not None:
+            _remove_scratch(self.scratch)
+            self.scratch = None
 
     def __enter__(self):
         return self

@@ -7,13 +7,15 @@ measured in one run, interleaved, on the same machine.
     PATH="$PWD/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python benchmarks/isolation.py --n 30
 
 "full" is what this machine gives (as root: namespaces, the allowlisted root
-filesystem, a uid and a cgroup per sandbox); "none" is the same sandbox with every
-protection but its own session, time limits and rlimits switched off
-(``Limits(route="none", disable={"cgroup caps"})``). Starting means forking from the
-warm forkserver, confining, and the first reply; stopping means killing the process
-tree and removing the cgroup. Each figure is the median over ``--n`` rounds (and the
-90th percentile), the two settings alternating round by round so that a noisy
-neighbour costs both alike. Options: ``--n`` rounds (30), ``--grades`` submissions
+filesystem, a uid and a cgroup per sandbox, a fresh keyring, the system call filter,
+the masked /proc, the clean environment); "kernel guards off" is "full" without the
+last four, so that their cost is measured in the same run, interleaved;
+"none" is the same sandbox with every protection but its own session, time limits and
+rlimits switched off (``Limits(route="none", disable={"cgroup caps"})``). Starting
+means forking from the warm forkserver, confining, and the first reply; stopping means
+killing the process tree and removing the cgroup. Each figure is the median over
+``--n`` rounds (and the 90th percentile), the settings alternating round by round so
+that a noisy neighbour costs each alike. Options: ``--n`` rounds (30), ``--grades`` submissions
 graded per setting (6), ``--json FILE`` writes the figures.
 """
 from __future__ import annotations
@@ -31,8 +33,10 @@ FULL_MARKS = (ROOT / "examples" / "sample_class" / "submitted" / "full_marks" / 
 
 
 def settings() -> dict:
-    from autograder.sandbox import CGROUP, Limits
-    return {"full": Limits(), "none": Limits(route="none", disable=frozenset({CGROUP}))}
+    from autograder import sandbox
+    guards = frozenset({sandbox.KEYRING, sandbox.SYSCALLS, sandbox.PROC_MASK, sandbox.ENVIRONMENT})
+    return {"full": sandbox.Limits(), "kernel guards off": sandbox.Limits(disable=guards),
+            "none": sandbox.Limits(route="none", disable=frozenset({sandbox.CGROUP}))}
 
 
 def time_start_stop(limits) -> tuple:
@@ -83,13 +87,15 @@ def measure(rounds: int, grades: int) -> dict:
                       "protections": protections[name]} for name in limits}
     figures["cost_per_submission_ms"] = round(
         figures["full"]["grade_full_marks"]["median_ms"] - figures["none"]["grade_full_marks"]["median_ms"], 1)
+    figures["kernel_guards_start_ms"] = round(
+        figures["full"]["start"]["median_ms"] - figures["kernel guards off"]["start"]["median_ms"], 1)
     return {"rounds": rounds, "grades": grades, **figures}
 
 
 def report(figures: dict) -> str:
     lines = ["| setting | start (median / p90) | stop (median / p90) | grading a full-marks notebook |",
              "|---|---:|---:|---:|"]
-    for name in ("full", "none"):
+    for name in ("full", "kernel guards off", "none"):
         row = figures[name]
         lines.append(f"| {name} | {row['start']['median_ms']} / {row['start']['p90_ms']} ms "
                      f"| {row['stop']['median_ms']} / {row['stop']['p90_ms']} ms "
@@ -97,6 +103,9 @@ def report(figures: dict) -> str:
     lines.append(f"\nisolation costs {figures['cost_per_submission_ms']} ms per submission "
                  f"(median grading time, full minus none; {figures['rounds']} start rounds, "
                  f"{figures['grades']} gradings per setting)")
+    lines.append(f"the keyring, system call filter, masked /proc and clean environment add "
+                 f"{figures['kernel_guards_start_ms']} ms to a start (median, full minus "
+                 f"kernel guards off)")
     lines.append("full isolation here: " + ", ".join(figures["full"]["protections"]))
     return "\n".join(lines)
 

@@ -434,3 +434,253 @@ def test_groups_left_by_a_killed_grader_are_swept_and_live_ones_kept(monkeypatch
     finally:
         for group in (stale, recent, fresh):
             group.remove(1)
+
+
+# --- The grader's environment ---
+
+ENV_SECRET_VARIABLE = "TFKIT_INSTRUCTOR_TOKEN"
+
+# Everything student code can learn of its environment, in one string: the mapping, the
+# interpreter's start-up copy and the kernel's record of the process's start. predict
+# prints it and raises it; accuracy returns it.
+ENV_LEAK = (
+    "def leak():\n"
+    "    import os, posix\n"
+    "    try:\n"
+    "        with open('/proc/self/environ', 'rb') as handle:\n"
+    "            environ = handle.read()\n"
+    "    except OSError as exc:  # a process that changed its uid may not read it\n"
+    "        environ = str(exc).encode()\n"
+    f"    return ' '.join(repr(part)[:200] for part in (os.getenv({ENV_SECRET_VARIABLE!r}),\n"
+    f"        posix.environ.get({ENV_SECRET_VARIABLE.encode()!r}),\n"
+    f"        environ[environ.find({ENV_SECRET_VARIABLE.encode()!r}):]))\n"
+)
+LEAKING_PREDICT = ENV_LEAK + "def predict(W, b, inputs):\n    print(leak())\n    raise RuntimeError(leak())\n"
+LEAKING_ACCURACY = ENV_LEAK + "def accuracy(W, b, inputs, targets):\n    return leak()\n"
+
+ENV_GRADER = '''
+import json, os, sys
+from multiprocessing import forkserver
+from autograder import reference, sandbox
+from autograder.batch import grade_class
+from autograder.sandbox import Limits
+protected = sys.argv[3] == "protected"
+if not protected:  # the forkserver started from the grader's whole environment, as it did
+    sandbox.forkserver_environment = lambda: {**os.environ, "PYTHONSAFEPATH": "1"}
+limits = Limits(disable=frozenset() if protected else frozenset({sandbox.ENVIRONMENT}))
+results = grade_class([sys.argv[1]], sys.argv[2], seed=5, jobs=1, limits=limits, progress=False)
+pids = [forkserver._forkserver._forkserver_pid]
+for ref in reference._shared.values():
+    pids += list((ref._executor._processes or {}).keys()) if ref._executor else []
+secret = os.environ["TFKIT_INSTRUCTOR_TOKEN"].encode()
+environs = {}
+for pid in pids:
+    with open(f"/proc/{pid}/environ", "rb") as handle:
+        environs[pid] = secret in handle.read()
+print(json.dumps({"scores": {r["student_id"]: r["score"] for r in results}, "environs": environs}))
+'''
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_the_graders_environment_reaches_no_file_under_out(tmp_path, full_marks, protected):
+    """A grader started with an instructor's token in its environment grades a notebook
+    that raises, returns and prints everything it can read of its environment: the
+    token is in no file under ``--out``, nor in the environment of the forkserver or the
+    reference process. Switched off (the sandbox gets the grader's environment, the
+    forkserver starts from it), the same notebook puts the token in the feedback."""
+    from conftest import BIN, run
+    secret = f"tok-{uuid.uuid4().hex}"
+    notebook = with_cell(with_cell(full_marks, LEAKING_PREDICT, replace="predict"),
+                         LEAKING_ACCURACY, replace="accuracy")
+    write_student(tmp_path / "submitted", "leaky", notebook)
+    script = tmp_path / "grader.py"
+    script.write_text(ENV_GRADER)
+    done = run(BIN / "python", script, tmp_path / "submitted", tmp_path / "out",
+               "protected" if protected else "off", cwd=tmp_path,
+               env={ENV_SECRET_VARIABLE: secret, "TFKIT_COURSE": str(ROOT)})
+    report = __import__("json").loads(done.stdout.strip().splitlines()[-1])
+    lost = EXERCISES["predict"].points + EXERCISES["accuracy"].points
+    assert report["scores"] == {"leaky": 100 - lost}, (report, done.stderr[-2000:])
+    leaked = [str(p.relative_to(tmp_path)) for p in (tmp_path / "out").rglob("*")
+              if p.is_file() and secret.encode() in p.read_bytes()]
+    assert (leaked == []) is protected, leaked
+    assert (not any(report["environs"].values())) is protected, report["environs"]
+    assert len(report["environs"]) >= 2  # the forkserver and at least one reference process
+
+
+# --- Kernel keyrings, system calls, host-wide /proc files ---
+
+KEYRING_GRADER = '''
+import ctypes, json, os, platform, sys
+from autograder import sandbox
+from autograder.grade import grade_submission
+from autograder.isolation import UID_BASE
+from autograder.sandbox import Limits
+ADD_KEY, KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
+libc = ctypes.CDLL(None, use_errno=True)
+secret = os.environ.pop("TFKIT_KEY_SECRET").encode()
+# A login session's keyring (as pam_keyinit gives one over SSH) holding the instructor's key.
+assert libc.syscall(KEYCTL, 1, b"tfkit-login-session") > 0  # KEYCTL_JOIN_SESSION_KEYRING
+assert libc.syscall(ADD_KEY, b"user", b"tfkit-instructor", secret, len(secret), -3) > 0
+
+
+def sandbox_key_users():
+    with open("/proc/key-users") as table:
+        uids = [int(line.split(":")[0]) for line in table]
+    return [uid for uid in uids if uid >= UID_BASE or uid == sandbox.SHARED_UID]
+
+
+def forget(uid):
+    """Remove what a sandbox's uid left in the kernel: its user keyrings, by serial."""
+    pid = os.fork()
+    if pid == 0:
+        os.setgroups([]); os.setgid(uid); os.setuid(uid)
+        for key in [libc.syscall(KEYCTL, 0, ring, 0) for ring in (-4, -5)]:
+            if key > 0:
+                libc.syscall(KEYCTL, 21, key)  # KEYCTL_INVALIDATE
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+runs = {}
+before = set(sandbox_key_users())
+for name, disable, students in json.loads(sys.argv[2]):
+    limits = Limits(disable=frozenset(disable))  # the default times: a busy machine is slow
+    scores = [grade_submission(sys.argv[1], f"s{i}", 5, limits).score for i in range(students)]
+    left = sorted(set(sandbox_key_users()) - before)
+    for uid in left:
+        forget(uid)
+    runs[name] = {"scores": scores, "left": left}
+print(json.dumps(runs))
+'''
+
+# Reads the instructor's key if it can (from /proc/keys, or searched for in every keyring
+# the process can name), and a key an earlier student left; then leaves one itself.
+KEY_HUNT = breaks_predict_if_found(
+    "import ctypes, platform\n"
+    "ADD_KEY, KEYCTL = {'x86_64': (248, 250), 'aarch64': (217, 219)}[platform.machine()]\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "found = []\n"
+    "try:\n"
+    "    with open('/proc/keys') as keys:\n"
+    "        found += [line for line in keys if 'tfkit-' in line]\n"
+    "except OSError:\n"
+    "    pass\n"
+    "for ring in (-3, -4, -5):  # session, user, user session\n"
+    "    for name in (b'tfkit-instructor', b'tfkit-left'):\n"
+    "        key = libc.syscall(KEYCTL, 10, ring, b'user', name, 0)  # KEYCTL_SEARCH\n"
+    "        if key > 0:\n"
+    "            payload = ctypes.create_string_buffer(256)\n"
+    "            size = libc.syscall(KEYCTL, 11, key, payload, 256)  # KEYCTL_READ\n"
+    "            found.append((name, payload.raw[:max(size, 0)]))\n"
+    "for ring in (-3, -4):\n"
+    "    libc.syscall(ADD_KEY, b'user', b'tfkit-left', b'a student was here', 18, ring)\n")
+
+KEYRING_RUNS = [  # name, protections switched off, students graded one after another
+    ("protected", [], 2),
+    ("keyring alone", [sandbox.SYSCALLS, sandbox.PROC_MASK], 1),
+    ("filter and masks, no keyring", [sandbox.KEYRING], 1),
+    ("neither", [sandbox.KEYRING, sandbox.SYSCALLS, sandbox.PROC_MASK], 1),
+    ("filter off, one uid for all", [sandbox.SYSCALLS, sandbox.USER], 2),
+]
+
+
+def test_no_sandbox_reads_a_key_or_leaves_one(tmp_path, full_marks):
+    """A grader in a login session keyring holding the instructor's key grades a
+    notebook that hunts for keys and leaves one. With every protection, no sandbox
+    reads a key and nothing is left in /proc/key-users. The fresh session keyring alone,
+    and the system call filter with the masked /proc (the key's name is in
+    /proc/keys otherwise), each keep the instructor's key out of reach; with neither,
+    the notebook finds it. Without the filter, a sandbox leaves its uid's
+    keyrings in the kernel, and with one uid for all (as when a uid is reused) the next
+    student reads the key the previous one left."""
+    import json
+    from conftest import BIN, run
+    path = tmp_path / "hunter.ipynb"
+    nbformat.write(with_cell(full_marks, KEY_HUNT, after="predict"), str(path))
+    script = tmp_path / "grader.py"
+    script.write_text(KEYRING_GRADER)
+    done = run(BIN / "python", script, path, json.dumps(KEYRING_RUNS), cwd=tmp_path,
+               env={"TFKIT_KEY_SECRET": f"key-{uuid.uuid4().hex}", "TFKIT_COURSE": str(ROOT)})
+    runs = json.loads(done.stdout.strip().splitlines()[-1])
+    full, broken = 100, 100 - PREDICT_POINTS
+    assert runs["protected"] == {"scores": [full, full], "left": []}, runs
+    assert runs["keyring alone"]["scores"] == [full], runs
+    assert runs["filter and masks, no keyring"] == {"scores": [full], "left": []}, runs
+    assert runs["neither"]["scores"] == [broken], runs
+    assert runs["keyring alone"]["left"] and runs["neither"]["left"], runs  # the uid's keyrings
+    assert runs["filter off, one uid for all"]["scores"] == [full, broken], runs
+
+
+SYSTEM_CALLS = {  # name: (x86_64 number, aarch64 number, arguments)
+    "keyctl": (250, 219, (0, -3, 0)),  # KEYCTL_GET_KEYRING_ID of the session keyring
+    "unshare": (272, 97, (0,)),  # with no flags: a no-op where allowed
+    "setns": (308, 268, (-1, 0)),
+    "ptrace": (101, 117, (16, 999_999)),  # PTRACE_ATTACH to no process
+    "bpf": (321, 280, (0, 0, 0)),
+    "perf_event_open": (298, 241, (0, 0, -1, -1, 0)),
+    "userfaultfd": (323, 282, (0,)),
+    "io_uring_setup": (425, 425, (1, 0)),
+    "mount": (165, 40, (0, 0, 0, 0, 0)),
+    "clone with CLONE_NEWUSER": (56, 220, (0x10000000 | 17, 0, 0, 0, 0)),
+}
+
+# Each call through a wrapper that raises OSError as the os module would; a call the
+# filter refuses raises PermissionError, and the cell goes on. Any other outcome (a
+# result, another error) counts as found.
+REFUSED_PROBE = breaks_predict_if_found(
+    "import ctypes, os, platform\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "arch = 0 if platform.machine() == 'x86_64' else 1\n"
+    "def system_call(number, *args):\n"
+    "    result = libc.syscall(number, *args)\n"
+    "    if result == 0 and number in (56, 220):  # a child of clone: leave at once\n"
+    "        os._exit(0)\n"
+    "    if result < 0:\n"
+    "        error = ctypes.get_errno()\n"
+    "        raise OSError(error, os.strerror(error))\n"
+    "    return result\n"
+    "found = []\n"
+    f"for name, numbers in {SYSTEM_CALLS!r}.items():\n"
+    "    try:\n"
+    "        system_call(numbers[arch], *numbers[2])\n"
+    "        found.append(name)\n"
+    "    except PermissionError:\n"
+    "        pass\n"
+    "    except OSError as error:\n"
+    "        found.append(f'{name}: {error}')\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_refused_system_call_fails_cleanly_in_student_code(tmp_path, full_marks, protected):
+    """keyctl, unshare, setns, ptrace, bpf, perf_event_open, userfaultfd, io_uring,
+    mount and a clone into a new user namespace each raise PermissionError in student
+    code, which goes on (the notebook keeps full marks). Without the filter, some
+    succeed or fail otherwise (ENOENT, EBADF, ESRCH, EFAULT ...)."""
+    limits = FAST if protected else off(sandbox.SYSCALLS)
+    result = grade(tmp_path, with_cell(full_marks, REFUSED_PROBE, after="predict"), limits)
+    assert_clean_run(result)
+    assert (sandbox.SYSCALLS in result.isolation) is protected
+    assert (result.score == 100) is protected, result.exercises["predict"].feedback
+
+
+PROC_PROBE = breaks_predict_if_found(
+    "found = []\n"
+    "for name in ('keys', 'key-users', 'timer_list', 'sched_debug'):\n"
+    "    try:\n"
+    "        with open('/proc/' + name) as handle:\n"
+    "            if handle.read():\n"
+    "                found.append(name)\n"
+    "    except OSError:\n"
+    "        pass\n")
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_host_wide_proc_files_read_empty(tmp_path, full_marks, protected):
+    """/proc/keys and /proc/key-users list every uid's key counts and the keys a process
+    may view; /proc/timer_list and /proc/sched_debug every task's timers: masked, they
+    read empty (here /proc/keys and /proc/key-users are readable without the mask)."""
+    limits = FAST if protected else off(sandbox.PROC_MASK)
+    result = grade(tmp_path, with_cell(full_marks, PROC_PROBE, after="predict"), limits)
+    assert_clean_run(result)
+    assert (result.score == 100) is protected, result.exercises["predict"].feedback

@@ -3,15 +3,19 @@ hang, crash or exit becomes a recorded reason instead of a lost batch."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder import sandbox
 from autograder.exercises import EXERCISES
 from autograder.grade import grade_submission
-from autograder.sandbox import Limits
+from autograder.sandbox import FILESYSTEM, Limits
 from conftest import ROOT, with_cell
 
 SEED = 5
@@ -171,14 +175,79 @@ def test_no_network(tmp_path, full_marks):
 
 
 @needs_root
-def test_no_writes_outside_the_scratch_folder(tmp_path, full_marks):
-    targets = [ROOT / "pwned.txt", tmp_path / "pwned.txt", ROOT / "release" / "pwned.txt"]
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_no_writes_outside_the_scratch_folder(tmp_path, full_marks, protected):
+    """Writes to the course, the grader's folders and a folder every user may write to
+    fail, and the scratch folder works. The last target is the filesystem protection's
+    alone (a sandbox's own uid may write there): switched off, it is written."""
+    open_folder = Path(tempfile.mkdtemp(prefix="open-"))
+    os.chmod(open_folder, 0o777)
+    targets = [ROOT / "pwned.txt", tmp_path / "pwned.txt", ROOT / "release" / "pwned.txt",
+               open_folder / "pwned.txt"]
     vandal = "\n".join(f"try:\n    open({str(t)!r}, 'w').write('x')\nexcept OSError:\n    pass"
                        for t in targets)
     vandal += "\nopen('scratch_is_fine.txt', 'w').write('ok')\n"
-    result = grade(tmp_path, with_cell(full_marks, vandal, after="setup_imports"))
-    assert result.score == 100 and "raised" not in result.reason
-    assert not any(t.exists() for t in targets)
+    limits = FAST if protected else Limits(**{**FAST.__dict__, "disable": frozenset({FILESYSTEM})})
+    try:
+        result = grade(tmp_path, with_cell(full_marks, vandal, after="setup_imports"), limits)
+        assert result.score == 100 and "raised" not in result.reason, result.reason
+        written = [t for t in targets if t.exists()]
+        assert written == ([] if protected else [open_folder / "pwned.txt"]), written
+    finally:
+        shutil.rmtree(open_folder)
+        for target in targets[:3]:
+            target.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_sandbox_without_its_own_filesystem_leaves_no_scratch_folder(tmp_path, monkeypatch,
+                                                                       protected):
+    """On the route without namespaces a sandbox works in a host folder (tfkit-*), which
+    goes when the sandbox stops; with its removal switched off, it stays."""
+    host_tmp = tmp_path / "tmp"
+    host_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(host_tmp))
+    if not protected:
+        monkeypatch.setattr(sandbox, "_remove_scratch", lambda folder: None)
+    with sandbox.Sandbox(Limits(route="none", disable=frozenset({sandbox.CGROUP}))) as box:
+        box.start()
+        assert len(list(host_tmp.glob("tfkit-*"))) == 1
+    assert (list(host_tmp.glob("tfkit-*")) == []) is protected
+
+
+CWD_GRADER = '''
+import sys
+from autograder import sandbox
+from autograder.grade import grade_submission
+from autograder.sandbox import Limits
+if sys.argv[2] == "off":  # the forkserver's python -c then looks in the working folder first
+    clean = sandbox.forkserver_environment
+    sandbox.forkserver_environment = lambda: {k: v for k, v in clean().items()
+                                              if k != "PYTHONSAFEPATH"}
+result = grade_submission(sys.argv[1], "x", 5, Limits(time_scale=3))
+print(result.status, result.score)
+'''
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_the_forkserver_imports_the_installed_package_whatever_the_working_folder(tmp_path,
+                                                                                  protected):
+    """Grading from a folder that holds another ``autograder/`` package: the sandbox and
+    the reference still run the installed kit (full marks), and the other package is
+    never imported. Switched off, the forkserver imports it and no sandbox starts."""
+    from conftest import BIN, FULL_MARKS, run
+    working, marker = tmp_path / "working", tmp_path / "imported.txt"
+    (working / "autograder").mkdir(parents=True)
+    (working / "autograder" / "__init__.py").write_text(f"open({str(marker)!r}, 'a').write('x')\n")
+    script = tmp_path / "grader.py"
+    script.write_text(CWD_GRADER)
+    done = run(BIN / "python", script, FULL_MARKS, "protected" if protected else "off",
+               cwd=working, env={"TFKIT_COURSE": str(ROOT)})
+    status = done.stdout.strip().splitlines()[-1]
+    if protected:
+        assert status == "graded 100.0" and not marker.exists(), done.stderr[-2000:]
+    else:
+        assert status == "grader error 0" and marker.exists(), done.stdout[-2000:]
 
 
 def test_output_is_truncated(tmp_path, full_marks):
