@@ -214,7 +214,11 @@ def release(root: Path) -> list:
 
 
 if __name__ == "__main__":
+    from .provenance import package_mismatch, where
     root = course_root()
+    print(where(root), file=sys.stderr)
+    if package_mismatch(root):  # the points written would be another package's
+        sys.exit(f"make release: error: {package_mismatch(root)}")
     for path in release(root):
         print(f"wrote the points of autograder/exercises/ into {path}")
     print(f"regenerated {root / 'release' / ASSIGNMENT} and {root / 'solutions' / ASSIGNMENT}")

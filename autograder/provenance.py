@@ -69,17 +69,26 @@ def _registry_mismatch(tests: dict, exercises: dict) -> str:
     return "; ".join(parts)
 
 
+def package_mismatch(root: Path) -> str:
+    """'' unless the course at ``root`` carries its own ``autograder/`` whose exercises
+    differ from the imported package's; then one line naming both."""
+    files = _differing_exercise_files(root)
+    if not files:
+        return ""
+    return (f"the course's {Path(root).resolve() / 'autograder' / 'exercises'} is not the "
+            f"package's {PACKAGE / 'exercises'} ({', '.join(files[:4])} differ"
+            f"{', ...' if len(files) > 4 else ''}): install the course's own "
+            f"(pip install -e {Path(root).resolve()}) or put it first on PYTHONPATH")
+
+
 def disagreement(root: Path, exercises: dict | None = None) -> str:
     """'' when the course at ``root`` and the imported package agree, else one line that
     names both and the first way they differ."""
     if exercises is None:
         from .exercises import EXERCISES as exercises
-    files = _differing_exercise_files(root)
-    if files:
-        return (f"the course's {Path(root).resolve() / 'autograder' / 'exercises'} is not the "
-                f"package's {PACKAGE / 'exercises'} ({', '.join(files[:4])} differ"
-                f"{', ...' if len(files) > 4 else ''}): install the course's own "
-                f"(pip install -e {Path(root).resolve()}) or put it first on PYTHONPATH")
+    mismatch = package_mismatch(root)
+    if mismatch:
+        return mismatch
     tests = _test_cells(root)
     mismatch = _registry_mismatch(tests, exercises) if tests is not None else ""
     if mismatch:

@@ -240,7 +240,7 @@ def tfgrade(env, cwd, *args, timeout=900):
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_a_course_whose_own_exercises_differ_from_the_package_stops_selftest(tmp_path):
+def test_a_course_whose_own_exercises_differ_from_the_package_stops_its_commands(tmp_path):
     """The issue's case: the course is a checkout with its own autograder/, whose predict.py
     the maintainer changed, while the environment imports another checkout's package."""
     course, package, env = copy_course(tmp_path)
@@ -255,6 +255,13 @@ def test_a_course_whose_own_exercises_differ_from_the_package_stops_selftest(tmp
                                 f"is not the package's {package / 'exercises'} (predict.py differ)"), error
         assert rest == [] and done.stdout == ""
     assert not (tmp_path / "out").exists()
+    # `make release` run from below the course root imports the environment's package too:
+    # it would write that package's points, so it stops as well.
+    source = course / "source" / "tf_from_scratch" / "tf_from_scratch.ipynb"
+    before = source.read_bytes()
+    done = python(env, course / "source", "-m", "autograder.build", timeout=300)
+    assert done.returncode == 1 and source.read_bytes() == before, done.stdout + done.stderr
+    assert done.stderr.splitlines()[-1].startswith("make release: error: the course's "), done.stderr
 
 
 def test_a_notebook_that_disagrees_with_the_registry_stops_grade_and_autograde(tmp_path):
