@@ -203,6 +203,16 @@ def _course_reference() -> list:
                          f"course root, or set TFKIT_COURSE): {exc}") from None
 
 
+def _course_and_package(root) -> None:
+    """Say on stderr which course and which package this command uses (stdout stays the
+    command's own), and stop when they disagree (``provenance``)."""
+    from .provenance import disagreement, where
+    print(where(root), file=sys.stderr)
+    problem = disagreement(root)
+    if problem:
+        raise UsageError(problem)
+
+
 def _cluster_module(args):
     """The ``cluster`` module when ``--scheduler`` or ``--cluster`` asks for Dask (None
     otherwise), or a :class:`UsageError` saying how to install it."""
@@ -262,6 +272,8 @@ def _grade(args) -> int:
     cluster = _cluster_module(args)
     submissions, ignored = _find(args)
     reference_cells = _course_reference()
+    from .course import course_in_use
+    _course_and_package(course_in_use())
     for path, why in ignored:
         print(f"ignored: {path} ({why})", file=sys.stderr)
     _log_to_console()
@@ -378,6 +390,7 @@ def _autograde(args) -> int:
     if not os.path.isdir("submitted"):
         raise UsageError("there is no submitted/ folder here: collect the submissions first")
     cluster = _cluster_module(args)
+    _course_and_package(os.getcwd())
     _quiet_library_warnings()
     from .autograde import CourseError, autograde, course_app
     extra = [f"--SandboxedGrading.{name}={value}" for name, value in
@@ -443,6 +456,11 @@ def _selftest(args) -> int:
     unknown = [name for name in args.exercise or () if name not in EXERCISES]
     if unknown:
         raise UsageError(f"unknown exercise {', '.join(unknown)} (one of: {', '.join(EXERCISES)})")
+    from .course import course_root
+    try:
+        _course_and_package(course_root())
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
     from .sandbox import import_quietly, start_forkserver
     start_forkserver()  # its TensorFlow import overlaps with this process's
     import_quietly("tensorflow", warm=True)

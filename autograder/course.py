@@ -27,6 +27,12 @@ def course_root(start: Path | None = None) -> Path:
     raise FileNotFoundError("no nbgrader_config.py here or above: run this from the course root")
 
 
+def course_in_use() -> Path:
+    """The course a grading command works on: the one named by the ``TFKIT_COURSE``
+    environment variable, else the one found upwards from the current folder."""
+    return Path(os.environ.get("TFKIT_COURSE") or course_root()).resolve()
+
+
 def case_key(root: Path | None = None) -> bytes:
     """The course's secret for case seeds (``grade.derive_case_seed``): 32 random bytes
     in ``<course root>/.tfkit/case_key`` (the course named by ``TFKIT_COURSE``, else the

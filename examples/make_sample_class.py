@@ -51,6 +51,7 @@ import nbformat
 
 from autograder import corpus
 from autograder.course import notebook_in, notebook_path
+from autograder.exercises import TOTAL_POINTS
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = notebook_path(ROOT, "release")
@@ -147,9 +148,9 @@ def check(students: dict) -> list:
         scores = grade_notebook(notebook)
         lost = [name for name, (score, points) in scores.items() if score < points]
         total = sum(score for score, _ in scores.values())
-        print(f"{student:20s} {total:6.2f} / 100   loses: {', '.join(lost) or '-'}")
-        if student == "full_marks" and total != 100:
-            problems.append(f"full_marks earns {total}, not 100")
+        print(f"{student:20s} {total:6.2f} / {TOTAL_POINTS:g}   loses: {', '.join(lost) or '-'}")
+        if student == "full_marks" and total != TOTAL_POINTS:
+            problems.append(f"full_marks earns {total}, not {TOTAL_POINTS:g}")
         if student == "untouched" and total != 0:
             problems.append(f"untouched earns {total}, not 0")
         if sorted(lost) != sorted(losing):

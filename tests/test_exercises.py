@@ -16,8 +16,9 @@ def namespace(reference_cells):
     return corpus.namespace_with("predict", dict(reference_cells)["predict"], reference_cells)
 
 
-def test_points_total_100():
-    assert TOTAL_POINTS == 100
+def test_every_exercise_is_worth_points_and_the_total_is_their_sum():
+    assert all(exercise.points > 0 for exercise in EXERCISES.values())
+    assert TOTAL_POINTS == sum(exercise.points for exercise in EXERCISES.values())
 
 
 @pytest.mark.parametrize("name", list(EXERCISES))
