@@ -27,10 +27,10 @@ demo: env
 
 ## The kit's own test suite (creates the environment if needed).
 test: env
-	$(RUN) $(BIN)/python -m pytest -q --durations=15
+	$(RUN) $(BIN)/python -m pytest -q -rs --durations=15
 
 test-fast: env
-	$(RUN) $(BIN)/python -m pytest -q -m "not slow"
+	$(RUN) $(BIN)/python -m pytest -q -rs -m "not slow"
 
 ## Throughput against `nbgrader autograde` on the same submissions.
 bench: env

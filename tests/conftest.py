@@ -53,6 +53,13 @@ def with_cell(notebook, source: str, after: str | None = None, replace: str | No
     return notebook
 
 
+def graded_parts(exercises: dict) -> dict:
+    """A result's exercises without the time each took (``seconds``), which no two runs
+    share: what must be the same when a grading is replayed."""
+    return {name: {k: v for k, v in exercise.items() if k != "seconds"}
+            for name, exercise in exercises.items()}
+
+
 def write_student(folder: Path, student: str, notebook) -> Path:
     """Write a notebook into nbgrader's submitted/<student>/<assignment>/ layout."""
     path = notebook_in(folder / student)

@@ -15,7 +15,8 @@ from collections import Counter
 
 import pytest
 
-from conftest import ASSIGNMENT, BIN, ROOT, SAMPLE_CLASS, SUBMITTED, run, with_cell, write_student
+from conftest import (ASSIGNMENT, BIN, ROOT, SAMPLE_CLASS, SUBMITTED, graded_parts, run, with_cell,
+                      write_student)
 
 TIMINGS = ("seconds", "graded_at")
 # In the workers' environment and in a file beside them: what a submission must not read.
@@ -49,6 +50,7 @@ def results(out) -> dict:
         result = json.loads(path.read_text())
         for key in TIMINGS:
             result.pop(key)
+        result["exercises"] = graded_parts(result["exercises"])
         found[path.parent.name] = result
     return found
 
