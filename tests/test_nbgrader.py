@@ -26,6 +26,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import DEFAULT_SEED
+from autograder.course import KEY_FILE, case_key
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from autograder.exercises.predict import HINT_COLUMN
 from autograder.gradebook import nbgrader_scores
@@ -59,9 +60,13 @@ def nbgrader(course, *args, env=None):
 
 
 def new_course(folder):
+    """A copy of the course, its secret case key included (``case_key``): the
+    pytest engine, run from the repository, then draws the same inputs as nbgrader."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     shutil.copytree(ROOT / "source", folder / "source")
+    case_key(ROOT)
+    shutil.copytree(ROOT / KEY_FILE.parent, folder / KEY_FILE.parent)
     return folder
 
 
