@@ -323,8 +323,8 @@ class Progress:
         self.bar.set_postfix_str(label)
         self.bar.update()
         if self.lines:
-            elapsed = tqdm.format_interval(time.monotonic() - self.started)
-            self._line(f"graded {self.done}/{self.count}: {label} ({elapsed} elapsed)")
+            minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
+            self._line(f"graded {self.done}/{self.count}: {label} ({minutes:02d}:{seconds:02d} elapsed)")
 
     def close(self) -> None:
         self.bar.close()
