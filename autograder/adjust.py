@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import escape
+from . import GRADER_ERROR, escape
 from .contract import EXERCISES, TOTAL_POINTS
 
 OVERRIDES_FILE = "overrides.csv"
@@ -481,6 +481,12 @@ def _apply_lateness(final: Final, policy: LatePolicy) -> None:
                    f"submitted {late_text(late)}: {policy.describe()}"
                    + (f"; {final.penalty:g} points taken off" if final.penalty else ""))
         final.total = round(final.total - final.penalty, 2)
+
+
+def is_a_grade(result: dict, final: Final) -> bool:
+    """Whether ``final`` is a grade: anything but a grader error (``autograder.GRADER_ERROR``),
+    which is the grader's failure, unless an instructor gave points for it anyway."""
+    return result.get("status") != GRADER_ERROR or bool(final.comments)
 
 
 def late_days(final: Final):

@@ -28,7 +28,7 @@ import csv
 import io
 from pathlib import Path
 
-from . import ASSIGNMENT, GRADER_ERROR, adjust, escape
+from . import ASSIGNMENT, adjust, escape
 
 CANVAS_FILE = "canvas.csv"
 UNMATCHED_FILE = "canvas_unmatched.csv"
@@ -130,10 +130,11 @@ def score_cell(result: dict, final: adjust.Final, missing_as_zero: bool = False)
     """The score Canvas imports for one student: their final total, or '' (left
     ungraded) when there is no grade; 0 for missing and ungradable work only when the
     round asks for it. An instructor's override makes a grade whatever the status."""
-    status = result.get("status", "")
-    if final.comments or status not in (*NO_GRADE, GRADER_ERROR):
+    if not adjust.is_a_grade(result, final):
+        return ""
+    if final.comments or result.get("status") not in NO_GRADE:
         return _total(final)
-    return "0" if missing_as_zero and status in NO_GRADE else ""
+    return "0" if missing_as_zero else ""
 
 
 def sheets(results: list, roster_path, overrides=(), settings: adjust.Settings | None = None) -> tuple:

@@ -246,7 +246,7 @@ def feedback_context(result: dict, final: adjust.Final | None = None, mode: str 
             "sections": sections, "status": status,
             "reason": one_line(reason) if reason else "",
             "advice": advice(reason) if status in ("ungradable", GRADER_ERROR) else "",
-            "no_grade": status == GRADER_ERROR and not final.comments,
+            "no_grade": not adjust.is_a_grade(result, final),
             "steps": breakdown.steps(final, result),
             "adjusted": breakdown.adjusted(final),
             "graded": status in ("graded", "incomplete")}
@@ -394,7 +394,7 @@ def _grade_row(result: dict, final: adjust.Final) -> dict:
     """One student's numbers as every view shows them: each exercise's final points,
     ``auto_total``, ``late_penalty`` and ``total``; all '' for a grader error, which is
     not a grade (``autograder.GRADER_ERROR``) unless an instructor gave one."""
-    if result.get("status") == GRADER_ERROR and not final.comments:
+    if not adjust.is_a_grade(result, final):
         return {**{n: "" for n in EXERCISES}, "auto_total": "", "late_penalty": "", "total": ""}
     return {**{n: _number(final.exercises.get(n, "")) for n in EXERCISES},
             "auto_total": _number(result.get("score")), "late_penalty": final.penalty,
@@ -430,13 +430,13 @@ def write_canvas(out_dir: Path) -> list:
     if not settings.roster_file:
         return [f"{canvas.CANVAS_FILE} not written: Canvas needs a roster (--roster ROSTER.csv)"]
     overrides, _ = adjust.read_overrides(out_dir)
+    results = read_results(out_dir)
     try:
-        sheet, rest, unmatched = canvas.sheets(read_results(out_dir), settings.roster_file,
-                                               overrides, settings)
+        sheet, rest, unmatched = canvas.sheets(results, settings.roster_file, overrides, settings)
     except canvas.CanvasError as exc:
         return [f"{canvas.CANVAS_FILE} not written: {exc}"]
     write_atomic(out_dir / canvas.CANVAS_FILE, sheet)
-    lines = _canvas_blanks(read_results(out_dir), overrides, settings)
+    lines = _canvas_blanks(results, overrides, settings)
     if not unmatched:
         (out_dir / canvas.UNMATCHED_FILE).unlink(missing_ok=True)
         return lines

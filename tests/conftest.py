@@ -60,6 +60,11 @@ def graded_parts(exercises: dict) -> dict:
             for name, exercise in exercises.items()}
 
 
+def error_lines(stderr: str) -> list:
+    """A command's stderr lines, less the two naming the course and package it uses."""
+    return [line for line in stderr.splitlines() if not line.startswith(("course:  ", "package: "))]
+
+
 def write_student(folder: Path, student: str, notebook) -> Path:
     """Write a notebook into nbgrader's submitted/<student>/<assignment>/ layout."""
     path = notebook_in(folder / student)

@@ -18,7 +18,7 @@ import pytest
 
 from autograder import adjust, batch, cli, escape, grade, report
 from autograder.contract import EXERCISES, TOTAL_POINTS
-from conftest import BIN, FULL_MARKS, ROOT
+from conftest import BIN, FULL_MARKS, ROOT, error_lines
 
 NAMES = list(EXERCISES)
 
@@ -456,21 +456,16 @@ def test_autograde_before_generate_assignment_says_what_to_run(tmp_path):
     submit(course / "submitted", "ann")
     done, seconds = tfgrade("autograde", "tf_from_scratch", cwd=course)
     assert done.returncode == cli.EXIT_USAGE and done.stdout == ""
-    assert said(done) == [
+    assert error_lines(done.stderr) == [
         "tfgrade autograde: error: there is no gradebook yet: run `nbgrader generate_assignment "
         "tf_from_scratch` first (from the course root), then this command again"]
     assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
     from nbgrader.api import Gradebook
     Gradebook(f"sqlite:///{course / 'gradebook.db'}").close()  # a gradebook, no assignment
     done, _ = tfgrade("autograde", "tf_from_scratch", cwd=course)
-    assert done.returncode == cli.EXIT_USAGE and len(said(done)) == 1
+    assert done.returncode == cli.EXIT_USAGE and len(error_lines(done.stderr)) == 1
     assert "tf_from_scratch is not in the gradebook: run `nbgrader generate_assignment" in done.stderr
 
-
-def said(done) -> list:
-    """stderr's lines, less the two naming the course and package in use (provenance)."""
-    return [line for line in done.stderr.splitlines()
-            if not line.startswith(("course:  ", "package: "))]
 
 
 def test_table_reasons_are_cut_between_words():

@@ -20,7 +20,7 @@ import subprocess
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ASSIGNMENT, ROOT
+from conftest import ASSIGNMENT, ROOT, error_lines
 
 pytestmark = pytest.mark.slow
 
@@ -76,9 +76,7 @@ def test_the_readme_walk_through_runs_as_written(tmp_path):
 
     autograde = next(c for c in round_ if c.startswith("tfgrade autograde"))
     early = shell(autograde, course, env)  # before generate_assignment: one line, what to run
-    said = [line for line in early.stderr.splitlines()  # less the course and package lines
-            if not line.startswith(("course:  ", "package: "))]
-    assert early.returncode == 2 and said == [
+    assert early.returncode == 2 and error_lines(early.stderr) == [
         "tfgrade autograde: error: there is no gradebook yet: run `nbgrader generate_assignment "
         "tf_from_scratch` first (from the course root), then this command again"]
 
