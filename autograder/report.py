@@ -562,8 +562,8 @@ def table(results: list, overrides=(), settings: adjust.Settings | None = None,
              f"{'student':<{width}} " + " ".join(f"{f'{i}/{EXERCISES[n].points:g}':>6}"
                                                   for i, n in enumerate(names, start=1))
              + f"  {'auto':>6} {'late':>5} {f'/{TOTAL_POINTS:g}':>6}  status"]
-    for r in results:
-        final = adjust.final_grade(r, list(overrides), settings)
+    finals = [adjust.final_grade(r, list(overrides), settings) for r in results]
+    for r, final in zip(results, finals):
         row = _grade_row(r, final)
         cells = " ".join(_cell(row[n], 6) for n in names)
         status, reason = escape.terminal(r.get("status", "")), escape.terminal(r.get("reason", ""))
@@ -572,6 +572,6 @@ def table(results: list, overrides=(), settings: adjust.Settings | None = None,
                      f"{_cell(row['auto_total'], 6)} {_cell(row['late_penalty'], 5)} "
                      f"{_cell(row['total'], 6)}  {status}{changed}"
                      + (f" ({_shorten(reason, reason_width)})" if reason else ""))
-    if any(adjust.final_grade(r, list(overrides), settings).comments for r in results):
+    if any(final.comments for final in finals):
         lines.append("* changed by an instructor's override (see overrides.csv)")
     return "\n".join(lines)
