@@ -18,12 +18,12 @@ $(BIN)/.installed: pyproject.toml
 
 ## Regenerate release/ and solutions/ from source/ (commit both afterwards).
 release: env
-	$(RUN) $(BIN)/python -m autograder.build
+	$(RUN) $(BIN)/python -m autograder.authoring.build
 
 ## Grade the bundled sample class with nbgrader and with tfgrade in demo_out/ (a course of its
 ## own: the course's submitted/, autograded/, feedback/ and gradebook.db are never touched).
 demo: env
-	$(RUN) $(BIN)/python -m autograder.demo
+	$(RUN) $(BIN)/python -m autograder.authoring.demo
 
 ## The kit's own test suite (creates the environment if needed).
 test: env

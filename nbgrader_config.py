@@ -41,24 +41,24 @@ c.GenerateFeedback.preprocessors = [
 
 # Two nbgrader 0.9.6 bugs fail a whole submission (autograde exits 1, every test cell
 # scores 0) when a student duplicates a cell or deletes a test cell: the two
-# replacements in autograder/nbgrader_fixes.py keep nbgrader's behaviour otherwise
+# replacements in autograder/integrations/nbgrader/fixes.py keep nbgrader's behaviour otherwise
 # (see that module; tests/test_nbgrader.py checks both cases).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
-    "autograder.nbgrader_fixes.DropDuplicateIds",
+    "autograder.integrations.nbgrader.fixes.DropDuplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "autograder.nbgrader_fixes.RestoreCells",
+    "autograder.integrations.nbgrader.fixes.RestoreCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 # Grading of record happens in tfgrade's sandbox, never in nbgrader's kernel: nbgrader
 # runs student code and hidden tests in one kernel, where a cell that replaces the
 # grading function passes every test. SandboxedGrading takes Execute's place and gives
-# each test cell the outputs nbgrader scores (autograder/nbgrader_sandbox.py); the rest
+# each test cell the outputs nbgrader scores (autograder/integrations/nbgrader/sandboxed.py); the rest
 # of the pipeline is nbgrader's own. `nbgrader autograde` is therefore sandboxed, and
 # `tfgrade autograde` is the same pipeline with the submissions graded in parallel.
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_sandbox.SandboxedGrading",
+    "autograder.integrations.nbgrader.sandboxed.SandboxedGrading",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

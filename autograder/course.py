@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from . import ASSIGNMENT
+from autograder import ASSIGNMENT
 
 KEY_FILE = Path(".tfkit") / "case_key"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import cell_role, grade_id, nbgrader_metadata, notebook_path
+from autograder.course import cell_role, grade_id, nbgrader_metadata, notebook_path
 
 PACKAGE = Path(__file__).resolve().parent
 """The ``autograder`` package this process imported."""
@@ -40,7 +40,8 @@ def _differing_exercise_files(root: Path) -> list:
     if not (own / "exercises" / "__init__.py").is_file() or own == PACKAGE:
         return []
     ours, theirs = own / "exercises", PACKAGE / "exercises"
-    names = sorted({p.name for p in ours.glob("*.py")} | {p.name for p in theirs.glob("*.py")})
+    names = sorted({p.relative_to(ours).as_posix() for p in ours.rglob("*.py")}
+                   | {p.relative_to(theirs).as_posix() for p in theirs.rglob("*.py")})
     return [name for name in names
             if not ((ours / name).is_file() and (theirs / name).is_file()
                     and (ours / name).read_bytes() == (theirs / name).read_bytes())]
@@ -85,7 +86,7 @@ def disagreement(root: Path, exercises: dict | None = None) -> str:
     """'' when the course at ``root`` and the imported package agree, else one line that
     names both and the first way they differ."""
     if exercises is None:
-        from .exercises import EXERCISES as exercises
+        from autograder.exercises import EXERCISES as exercises
     mismatch = package_mismatch(root)
     if mismatch:
         return mismatch

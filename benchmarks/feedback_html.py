@@ -42,8 +42,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import class_report, report  # noqa: E402
-from autograder.contract import EXERCISES  # noqa: E402
+from autograder.results.html import class_report  # noqa: E402
+from autograder.results import report  # noqa: E402
+from autograder.exercises import EXERCISES  # noqa: E402
 
 TRAINING = ("train", "train_with_optimizer", "train_minibatch")
 

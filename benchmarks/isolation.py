@@ -33,14 +33,14 @@ FULL_MARKS = (ROOT / "examples" / "sample_class" / "submitted" / "full_marks" / 
 
 
 def settings() -> dict:
-    from autograder import sandbox
+    from autograder.sandbox import sandbox
     guards = frozenset({sandbox.KEYRING, sandbox.SYSCALLS, sandbox.PROC_MASK, sandbox.ENVIRONMENT})
     return {"full": sandbox.Limits(), "kernel guards off": sandbox.Limits(disable=guards),
             "none": sandbox.Limits(route="none", disable=frozenset({sandbox.CGROUP}))}
 
 
 def time_start_stop(limits) -> tuple:
-    from autograder.sandbox import Sandbox
+    from autograder.sandbox.sandbox import Sandbox
     box = Sandbox(limits)
     started = time.perf_counter()
     box.start()
@@ -50,7 +50,7 @@ def time_start_stop(limits) -> tuple:
 
 
 def time_grading(limits) -> float:
-    from autograder.grade import grade_submission
+    from autograder.grading.grade import grade_submission
     started = time.perf_counter()
     result = grade_submission(FULL_MARKS, "bench", 1, limits)
     if result.score != 100:
@@ -65,7 +65,7 @@ def summary(values: list) -> dict:
 
 
 def measure(rounds: int, grades: int) -> dict:
-    from autograder.sandbox import start_forkserver
+    from autograder.sandbox.sandbox import start_forkserver
     start_forkserver()
     limits = settings()
     for setting in limits.values():  # warm both paths (first fork, first TF op) untimed

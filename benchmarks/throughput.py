@@ -22,7 +22,7 @@ What it does, in one run on one machine:
    command) on the submissions, sampling the memory of each command's process tree
    every 0.1 s, and watching the output folder for results as they are written;
 4. starts a Dask cluster outside tfgrade (``dask scheduler`` and ``dask worker
-   --nworkers J --nthreads 1 --preload autograder.cluster``, as a course keeps one
+   --nworkers J --nthreads 1 --preload autograder.grading.cluster``, as a course keeps one
    running), grades the stubs on it once, then times ``tfgrade grade --scheduler``
    on the submissions: the start-up a warm cluster leaves;
 5. compares every student's total (nbgrader's gradebook against each tfgrade run's
@@ -211,7 +211,7 @@ def timed(command: list, cwd: Path, log: Path, watch: tuple | None = None) -> di
            "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
            "TFKIT_COURSE": str(ROOT),  # the reference: this course's source notebook
            # The baseline is nbgrader's own route, hidden tests graded in the kernel,
-           # which the hidden tests otherwise refuse (autograder/kernel.py).
+           # which the hidden tests otherwise refuse (autograder/integrations/nbgrader/kernel.py).
            "TFKIT_UNSAFE_KERNEL_GRADING": "1"}
     with open(log, "w") as out:
         started = time.perf_counter()
@@ -315,9 +315,9 @@ def tfgrade_totals(out: Path) -> dict:
 
 
 def nbgrader_totals(course: Path) -> dict:
-    from autograder.sandbox import import_quietly
-    import_quietly("autograder.gradebook")  # it imports TensorFlow, whose start-up is noisy
-    from autograder.gradebook import nbgrader_scores
+    from autograder.sandbox.sandbox import import_quietly
+    import_quietly("autograder.integrations.nbgrader.gradebook")  # it imports TensorFlow, whose start-up is noisy
+    from autograder.integrations.nbgrader.gradebook import nbgrader_scores
     return {student: sum(scores.values()) for student, scores in nbgrader_scores(course).items()}
 
 
@@ -624,10 +624,10 @@ RUNS_LABEL = dict(RUNS)
 def warm_cluster_run(work: Path, course: Path, stubs: Path, out: Path, jobs: int, n: int,
                      n_stubs: int) -> dict:
     """A cluster started outside tfgrade, as a course keeps one: ``dask scheduler`` and
-    ``dask worker --preload autograder.cluster`` in an empty folder. The stubs are
+    ``dask worker --preload autograder.grading.cluster`` in an empty folder. The stubs are
     graded on it once (the reference process warms up), then the class is timed. The
     workers' memory is sampled too: they are not under the tfgrade command."""
-    from autograder.cluster import standing_cluster
+    from autograder.grading.cluster import standing_cluster
     empty = work / "workers"
     empty.mkdir()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",

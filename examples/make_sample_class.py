@@ -32,7 +32,7 @@ Usage (from the repository root, in the kit's environment)::
     python examples/make_sample_class.py --check   # ... then grade each one in-process
 
 ``--check`` runs each notebook's setup and solution cells in a fresh namespace, grades
-every exercise with ``autograder.local.grade`` and fails unless ``full_marks`` earns
+every exercise with ``autograder.grading.local.grade`` and fails unless ``full_marks`` earns
 every point, ``untouched`` none, and each other student loses points on exactly the
 exercises listed in expected.json. Regenerate after changing the release or the corpus.
 """
@@ -49,7 +49,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import corpus
+from autograder.authoring import corpus
 from autograder.course import notebook_in, notebook_path
 from autograder.exercises import TOTAL_POINTS
 
@@ -121,12 +121,12 @@ def write(students: dict, out: Path = OUT) -> None:
 
 def grade_notebook(notebook) -> dict:
     """{exercise: (score, max_score)} of one notebook, graded in this process: its setup
-    and solution cells run in a fresh namespace, then ``autograder.local.grade`` (the
+    and solution cells run in a fresh namespace, then ``autograder.grading.local.grade`` (the
     course's reference in this process: these notebooks are the course's own)."""
-    from autograder import local
+    from autograder.grading import local
     from autograder.course import cell_role, grade_id, is_solution
     from autograder.exercises import EXERCISES
-    from autograder.reference import LocalReference, read_reference
+    from autograder.grading.reference import LocalReference, read_reference
     reference = LocalReference(read_reference())
     namespace = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()):

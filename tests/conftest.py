@@ -97,12 +97,12 @@ def release():
 @pytest.fixture(scope="session")
 def reference_cells():
     """The course's reference: the source notebook's setup and solution cells."""
-    from autograder.reference import read_reference
+    from autograder.grading.reference import read_reference
     return read_reference(ROOT)
 
 
 @pytest.fixture(scope="session")
 def local_reference(reference_cells):
     """The course's reference run in the test process (trusted code only)."""
-    from autograder.reference import LocalReference
+    from autograder.grading.reference import LocalReference
     return LocalReference(reference_cells)

@@ -22,7 +22,7 @@ import sys
 import pytest
 
 from autograder.exercises import EXERCISES, TOTAL_POINTS
-from autograder.grade import grade_submission, read_notebook
+from autograder.grading.grade import grade_submission, read_notebook
 from conftest import FULL_MARKS, ROOT, with_cell
 
 SPY = '''
@@ -48,7 +48,7 @@ sys.addaudithook(_spy)
 
 def solution_lines() -> set:
     """Every telling line of the course's solutions (between the solution markers)."""
-    from autograder.reference import read_reference
+    from autograder.grading.reference import read_reference
     lines = set()
     for label, source in read_reference(ROOT):
         if label not in EXERCISES:
@@ -87,7 +87,7 @@ def test_an_audit_hook_in_the_submission_sees_no_reference(tmp_path):
 def test_with_the_reference_in_the_process_the_same_hook_sees_it():
     """The protection switched off: the reference run where the hook is (as the kit did
     when it sent reference source into the sandbox)."""
-    code = SPY.format(stream="sys.__stdout__") + ("from autograder.reference import LocalReference, read_reference\n"
+    code = SPY.format(stream="sys.__stdout__") + ("from autograder.grading.reference import LocalReference, read_reference\n"
                   f"LocalReference(read_reference({str(ROOT)!r}))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                           timeout=300)
@@ -143,17 +143,17 @@ del _scan
 # sandbox is forked from also preloads a module that keeps the reference in a global.
 GRADE = '''
 import json, sys
-from autograder import sandbox
-from autograder.grade import grade_submission
+from autograder.sandbox import sandbox
+from autograder.grading.grade import grade_submission
 if sys.argv[2] == "leak":
-    sandbox.process_context().set_forkserver_preload(["autograder._preload", "tfkit_leak"])
+    sandbox.process_context().set_forkserver_preload(["autograder.sandbox.preload", "tfkit_leak"])
 result = grade_submission(sys.argv[1], "scan", 20211)
 print(json.dumps({"score": result.score, "reason": result.reason, "output": result.output,
                   "feedback": "\\n".join(e.feedback for e in result.exercises.values())}))
 '''
 
 LEAK = f'''
-from autograder.reference import read_reference
+from autograder.grading.reference import read_reference
 CELLS = read_reference({str(ROOT)!r})
 '''
 

@@ -164,7 +164,7 @@ def test_kill_9_leaves_only_whole_files(tmp_path):
 
 
 def test_submissions_are_found_in_every_layout(tmp_path):
-    from autograder.batch import find_submissions
+    from autograder.grading.batch import find_submissions
     notebook = SUBMITTED / "full_marks" / "tf_from_scratch" / "tf_from_scratch.ipynb"
     (tmp_path / "loose").mkdir()
     shutil.copy(notebook, tmp_path / "loose" / "ann.ipynb")
@@ -187,8 +187,8 @@ def test_one_reference_process_per_grading_thread(threads):
     processes, even when the first student's call arrives while the first process is
     still starting (which, unbounded, starts a second one: memory for nothing)."""
     import numpy as np
-    from autograder.batch import warm_reference
-    from autograder.reference import read_reference
+    from autograder.grading.batch import warm_reference
+    from autograder.grading.reference import read_reference
     # a cell of its own gives this reference a digest of its own: a fresh pool
     cells = [*read_reference(ROOT), ("pool sizing", f"_threads = {threads}")]
     reference = warm_reference(cells, threads)

@@ -15,7 +15,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import grade, reference, replies
+from autograder.grading import grade, reference
+from autograder.boundary import replies
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import FULL_MARKS, run, with_cell, write_student
 
@@ -131,7 +132,7 @@ def _alive(pid: int) -> bool:
 def test_the_reference_process_has_a_memory_cap(protected, monkeypatch):
     """A reference computation that takes 400 MB, under a 128 MB cap: the kernel ends the
     process and the call fails saying so; with no cgroup (switched off) it succeeds."""
-    from autograder import cgroups
+    from autograder.sandbox import cgroups
     if cgroups.create(2 ** 20, 8) is None:
         pytest.skip("no cgroup can be made here (not root, or no delegation)")
     monkeypatch.setattr(reference, "MEMORY_MB_PER_PROCESS", 128)
@@ -192,7 +193,7 @@ def loss(W, b, inputs, targets):
 
 PEAK = '''
 import resource, sys
-from autograder.cli import main
+from autograder.cli.main import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as exc:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import report
+from autograder.results import report
 
 from test_feedback_html import a_class, failing_train, result
 

@@ -9,8 +9,11 @@ import re
 
 import pytest
 
-from autograder import GRADER_ERROR, adjust, canvas, cli, report
-from autograder.contract import EXERCISES
+from autograder import GRADER_ERROR
+from autograder.results import adjust, report
+from autograder.results.exports import canvas
+from autograder.cli import main as cli
+from autograder.exercises import EXERCISES
 
 CANVAS_EXPORT = (
     "Student,ID,SIS User ID,SIS Login ID,Section,tf_from_scratch (4242),Other (7)\n"

@@ -10,9 +10,9 @@ import time
 import nbformat
 import pytest
 
-from autograder import channel
-from autograder.grade import grade_submission
-from autograder.sandbox import Limits
+from autograder.boundary import channel
+from autograder.grading.grade import grade_submission
+from autograder.sandbox.sandbox import Limits
 from conftest import with_cell
 
 
@@ -114,7 +114,7 @@ def test_a_forged_reply_costs_only_the_forger_and_the_batch_is_written(tmp_path,
     """Student code writes a well-formed reply of the wrong kinds straight onto its
     channel: that exercise of that student is lost, everyone else is graded and
     grades.csv is written (it once ended the whole batch with no grades.csv)."""
-    from autograder.batch import grade_class
+    from autograder.grading.batch import grade_class
     from conftest import write_student
     write_student(tmp_path / "in", "forger", with_cell(full_marks, FORGER, replace="predict"))
     write_student(tmp_path / "in", "honest", full_marks)

@@ -10,9 +10,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder.check import (HINT_NOT_DONE, MAX_ERROR_LINES, Failure, error_lines, explain,
-                              failure_of, other_errors, read_course, verdicts_of)
-from autograder.contract import EXERCISES
+from autograder.authoring.check import (HINT_NOT_DONE, MAX_ERROR_LINES, Failure, error_lines,
+                                        explain, failure_of, other_errors, read_course, verdicts_of)
+from autograder.exercises import EXERCISES
 from conftest import BIN, RELEASE, SOLUTION, grade_id, read, run, with_cell
 
 COLUMN_PREDICT = '''def predict(W, b, inputs):
@@ -103,7 +103,7 @@ def test_a_column_predict_and_a_tapeless_grad_are_named_where_they_break_later_c
 
 def test_the_check_command_does_not_import_tensorflow():
     done = subprocess.run([sys.executable, "-c",
-                           "import sys, autograder.cli, autograder.check\n"
+                           "import sys, autograder.cli.main, autograder.authoring.check\n"
                            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -86,7 +86,7 @@ def worker_folder(tmp_path_factory):
 def scheduler(worker_folder):
     """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` started in a
     folder with no course in reach (no TFKIT_COURSE, no course above it)."""
-    from autograder.cluster import standing_cluster
+    from autograder.grading.cluster import standing_cluster
     env = {k: v for k, v in os.environ.items() if k != "TFKIT_COURSE"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["TFKIT_WORKER_SECRET"] = WORKER_SECRET
@@ -96,8 +96,8 @@ def scheduler(worker_folder):
 
 @pytest.mark.slow
 def test_a_class_graded_on_the_cluster_is_the_local_result(scheduler, tmp_path):
-    from autograder.batch import run_round
-    from autograder.sandbox import Limits
+    from autograder.grading.batch import run_round
+    from autograder.sandbox.sandbox import Limits
     folder = make_class(tmp_path / "submitted", [("full", "full_marks"), ("stub", "untouched"),
                                                  ("mistake", "column_predict"), ("nothing", None)])
     done = run(BIN / "tfgrade", "grade", folder, "--out", tmp_path / "dask", "--scheduler",
@@ -122,7 +122,7 @@ def test_autograde_on_the_cluster_fills_nbgraders_gradebook(scheduler, tmp_path)
     nbgrader's pipeline (none is graded again on the client), and the gradebook holds
     the sample class's expected scores."""
     from autograder.exercises import EXERCISES
-    from autograder.gradebook import nbgrader_scores
+    from autograder.integrations.nbgrader.gradebook import nbgrader_scores
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
@@ -184,11 +184,11 @@ def test_a_submission_cannot_reach_the_worker_grading_it(scheduler, worker_folde
     signals it and reads a file beside it. In the sandbox it finds nothing; with the
     isolation switched off (``route="none"``) the same cell finds the worker, and
     ``predict`` loses its points."""
-    from autograder.batch import run_round
-    from autograder.cluster import Cluster
+    from autograder.grading.batch import run_round
+    from autograder.grading.cluster import Cluster
     from autograder.exercises import EXERCISES
-    from autograder.reference import read_reference
-    from autograder.sandbox import Limits
+    from autograder.grading.reference import read_reference
+    from autograder.sandbox.sandbox import Limits
     limits = Limits(time_scale=3) if protected else Limits(time_scale=3, route="none")
     with Cluster(scheduler=scheduler, reference_cells=read_reference(ROOT)) as cluster:
         pids = sorted(cluster.client.run(os.getpid).values())
@@ -223,11 +223,11 @@ def test_a_worker_killed_mid_task_costs_no_student(tmp_path, monkeypatch):
     student still gets exactly one result, written once, and the killed worker's
     forkserver and reference process end with it."""
     import psutil
-    from autograder import batch
-    from autograder.batch import run_round
-    from autograder.cluster import Cluster
-    from autograder.reference import read_reference
-    from autograder.sandbox import Limits
+    from autograder.grading import batch
+    from autograder.grading.batch import run_round
+    from autograder.grading.cluster import Cluster
+    from autograder.grading.reference import read_reference
+    from autograder.sandbox.sandbox import Limits
     students = [(f"s{i}", "full_marks" if i % 2 else "untouched") for i in range(6)]
     folder = make_class(tmp_path / "submitted", students)
     writes = Counter()

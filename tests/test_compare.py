@@ -1,7 +1,7 @@
 """The check vocabulary: messages say what was expected, what came back, and where."""
 import numpy as np
 
-from autograder.compare import Mistake, score, shape_is, values_close, within, equals
+from autograder.checking.compare import Mistake, score, shape_is, values_close, within, equals
 
 
 def test_values_close_reports_worst_element_with_errors():
@@ -45,7 +45,7 @@ def test_within_and_equals_and_score():
 
 
 def test_between_accepts_a_band_and_names_the_worst_element():
-    from autograder.compare import between
+    from autograder.checking.compare import between
     low, high = np.array([1.0, 2.0]), np.array([1.1, 2.2])
     assert between("b", np.array([1.05, 2.2]), low, high).passed
     check = between("b", np.array([1.05, 2.5]), low, high, otherwise="the idea")
@@ -66,7 +66,7 @@ def test_a_wrong_value_matching_no_mistake_gets_the_idea_hint():
 
 def test_a_time_out_reads_as_a_time_out_with_a_loop_hint():
     from autograder.exercises import EXERCISES, cases_for
-    from autograder.judge import judge
+    from autograder.checking.judge import judge
     cases = cases_for(EXERCISES["train"], 1)
     result = judge("train", cases, [{"error": "no answer within 60 s"}] * len(cases), "timeout",
                    "grading train(W, b, inputs, targets, rate, steps) stopped: no answer within 60 s")
@@ -77,7 +77,7 @@ def test_a_time_out_reads_as_a_time_out_with_a_loop_hint():
 
 
 def test_a_form_check_weighs_nothing_beside_a_wrong_value():
-    from autograder.compare import backed
+    from autograder.checking.compare import backed
     want = np.array([0.2, 0.7])
     right, wrong = values_close("v", want, want, weight=2), values_close("v", np.zeros(2), want, weight=2)
     form = shape_is("s", np.zeros(2), (2,))

@@ -1,4 +1,4 @@
-"""The mutant and alternative corpus, graded in-process by ``autograder.local.grade``.
+"""The mutant and alternative corpus, graded in-process by ``autograder.grading.local.grade``.
 
 Each snippet replaces one exercise's solution cell in a namespace that otherwise holds
 the reference definitions (``corpus.namespace_with``). A mutant must lose points on its
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import corpus, local
+from autograder.authoring import corpus
+from autograder.grading import local
 from autograder.exercises import EXERCISES, HINTS
 from conftest import ROOT
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import demo
+from autograder.authoring import demo
 from conftest import ASSIGNMENT, ROOT, SUBMITTED, run
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from autograder import corpus, local
+from autograder.authoring import corpus
+from autograder.grading import local
 from autograder.exercises import EXERCISES, TOTAL_POINTS, cases_for
 
 
@@ -128,7 +129,7 @@ def test_stand_ins_are_not_the_reference(namespace, local_reference):
     """While `grad` is graded, `loss` and `predict` are the kit's stand-ins (which ask the
     grader), not the course's functions; they agree with them, gradients included."""
     import tensorflow as tf
-    from autograder.harness import stand_ins
+    from autograder.sandbox.harness import stand_ins
     calls = []
 
     def call(name, args, cotangent=None):
@@ -156,7 +157,7 @@ def test_stand_ins_are_not_the_reference(namespace, local_reference):
 def test_stand_ins_work_inside_tf_function(namespace, local_reference):
     """A student's @tf.function calling a stand-in still gets values and gradients."""
     import tensorflow as tf
-    from autograder.harness import stand_ins
+    from autograder.sandbox.harness import stand_ins
     replaced = stand_ins(EXERCISES["grad"], local_reference.call)
 
     @tf.function
@@ -192,7 +193,7 @@ def test_a_hand_derived_exact_gradient_is_in_the_band(reference_cells, local_ref
     """The reference adds 1e-4 in the log; the exact gradient differs by about 1e-3
     relative and is just as correct. Without the band (the reference's value only) it
     loses points: the band is what accepts it."""
-    from autograder.exercises import observations
+    from autograder.exercises.support import observations
     assert _graded("grad", HAND_DERIVED_GRAD, reference_cells, local_reference).score == EXERCISES["grad"].points
     monkeypatch.setattr(observations, "in_band", lambda want, band: (np.asarray(want), np.asarray(want)))
     assert _graded("grad", HAND_DERIVED_GRAD, reference_cells, local_reference).score < EXERCISES["grad"].points
@@ -202,7 +203,7 @@ def test_bands_hold_every_epsilon_between_their_ends():
     """The derivation of ``bands``: for eps in [0, EPS_MAX] the loss and each gradient
     element lie between the band's ends (checked on a grid of eps, confident logits
     included)."""
-    from autograder.exercises import bands
+    from autograder.exercises.support import bands
     rng = np.random.default_rng(0)
     X = rng.normal(0, 1, (50, 3))
     z, t = rng.normal(0, 4, 50), rng.integers(0, 2, 50).astype(float)
@@ -245,7 +246,7 @@ def test_a_memoising_predict_loses_points_and_is_named(reference_cells, local_re
 def test_a_fixed_batch_order_is_read_back_from_the_values():
     """``batch_order``: the replay recognises a run that kept its first epoch's batches
     (and one never shuffled), and not one that reshuffled."""
-    from autograder.exercises import batch_order
+    from autograder.exercises.support import batch_order
     from autograder.exercises.train_minibatch import cases
     case = next(c for c in cases(np.random.default_rng(5)) if "runs" in c)
     runs = batch_order.replay(case)

@@ -11,8 +11,9 @@ import re
 
 import pytest
 
-from autograder import adjust, class_report, feedback_html, plots, report
-from autograder.contract import EXERCISES
+from autograder.results import adjust, report
+from autograder.results.html import class_report, feedback as feedback_html, plots
+from autograder.exercises import EXERCISES
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 GOES_UP = "The loss goes up: this is gradient ascent."

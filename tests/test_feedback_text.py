@@ -22,12 +22,12 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from autograder import adjust, breakdown, escape, folding, report
-from autograder.contract import EXERCISES
+from autograder.results import adjust, breakdown, escape, folding, report
+from autograder.exercises import EXERCISES
 from autograder.exercises import cases_for
-from autograder.exercises.variants import variant
-from autograder.judge import ExerciseResult, render_feedback
-from autograder.compare import Check
+from autograder.exercises.support.variants import variant
+from autograder.checking.judge import ExerciseResult, render_feedback
+from autograder.checking.compare import Check
 
 from test_feedback_html import html_of, result
 
@@ -143,7 +143,7 @@ def test_the_grade_shows_automatic_score_each_change_and_the_final_score():
 
 
 def html_of_final(r, final):
-    from autograder import feedback_html
+    from autograder.results.html import feedback as feedback_html
     return feedback_html.page(report.feedback_context(r, final, width=None), "full",
                               feedback_html.digest(r, final, "full"))
 

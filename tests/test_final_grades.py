@@ -17,8 +17,10 @@ import statistics
 
 import pytest
 
-from autograder import adjust, batch, cli
-from autograder.contract import EXERCISES, TOTAL_POINTS
+from autograder.results import adjust
+from autograder.grading import batch
+from autograder.cli import main as cli
+from autograder.exercises import EXERCISES, TOTAL_POINTS
 from test_round import fake_grade, submit
 
 DUE = "2026-12-01T23:59+00:00"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import corpus, local
+from autograder.authoring import corpus
+from autograder.grading import local
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import ROOT
 

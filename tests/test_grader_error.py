@@ -15,7 +15,11 @@ import multiprocessing
 
 import pytest
 
-from autograder import GRADER_ERROR, batch, cli, gradescope, sandbox
+from autograder import GRADER_ERROR
+from autograder.grading import batch
+from autograder.cli import main as cli
+from autograder.integrations import gradescope_bundle as gradescope
+from autograder.sandbox import sandbox
 from conftest import FULL_MARKS, write_student, read
 
 

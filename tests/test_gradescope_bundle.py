@@ -18,8 +18,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import gradescope, report
-from autograder.contract import EXERCISES
+from autograder.integrations import gradescope_bundle as gradescope
+from autograder.results import report
+from autograder.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample_class" / "submitted"
@@ -82,7 +83,7 @@ def test_the_bundle_holds_setup_run_pins_and_the_whole_kit(tmp_path, monkeypatch
     setup = files["setup.sh"][1].decode()
     assert "pip install --quiet -r requirements.txt" in setup and "--no-deps ./tfkit" in setup
     run = files["run_autograder"][1].decode()
-    assert 'ROOT="${AUTOGRADER_ROOT:-/autograder}"' in run and "autograder.gradescope run" in run
+    assert 'ROOT="${AUTOGRADER_ROOT:-/autograder}"' in run and "autograder.integrations.gradescope_bundle run" in run
     pins = files["requirements.txt"][1].decode().split()
     assert f"tensorflow=={version('tensorflow')}" in pins and f"Jinja2=={version('jinja2')}" in pins
     assert all("==" in pin for pin in pins) and not any(p.lower().startswith("tfkit") for p in pins)
@@ -102,7 +103,7 @@ def test_the_bundle_holds_setup_run_pins_and_the_whole_kit(tmp_path, monkeypatch
 
 
 def test_the_command_refuses_a_folder_as_the_zip(tmp_path, capsys):
-    from autograder import cli
+    from autograder.cli import main as cli
     assert cli.main(["gradescope-bundle", "--out", str(tmp_path)]) == cli.EXIT_USAGE
     assert "is a folder" in capsys.readouterr().err
     assert cli.main(["gradescope-bundle", "--out", str(tmp_path / "nope" / "a.zip")]) == cli.EXIT_USAGE
@@ -138,7 +139,7 @@ def run_autograder(root: Path) -> dict:
 
 def reference_lines() -> list:
     """Lines of the reference solutions long enough to be telling (signatures are public)."""
-    source = Path(importlib.util.find_spec("autograder.reference").origin).read_text()
+    source = Path(importlib.util.find_spec("autograder.grading.reference").origin).read_text()
     skip = ("#", '"""', "def ", "class ", "from", "import")
     return [line.strip() for line in source.splitlines()
             if len(line.strip()) > 25 and not line.strip().startswith(skip)]

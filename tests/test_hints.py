@@ -11,7 +11,7 @@ import re
 import pytest
 
 from autograder.exercises import COMMON_ERROR_HINTS, EXERCISES, HINTS
-from autograder.judge import HINT_SLOW
+from autograder.checking.judge import HINT_SLOW
 from solution_text import quoted, solution_lines
 from conftest import SOURCE
 

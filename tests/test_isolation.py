@@ -18,11 +18,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
-from autograder.batch import grade_class
+from autograder.sandbox import sandbox
+from autograder.grading.batch import grade_class
 from autograder.exercises import EXERCISES
-from autograder.grade import grade_submission
-from autograder.sandbox import Limits
+from autograder.grading.grade import grade_submission
+from autograder.sandbox.sandbox import Limits
 from conftest import ROOT, with_cell, write_student
 
 pytestmark = [pytest.mark.slow,
@@ -378,7 +378,7 @@ def test_the_warning_names_what_is_missing(monkeypatch):
 def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, monkeypatch, capsys,
                                                                      full_marks):
     """The warning comes before TensorFlow starts (here: instead of it)."""
-    from autograder import cli
+    from autograder.cli import main as cli
 
     class Started(Exception):
         pass
@@ -419,7 +419,7 @@ def test_no_descriptor_of_the_grader_reaches_student_code(tmp_path, full_marks, 
 def test_groups_left_by_a_killed_grader_are_swept_and_live_ones_kept(monkeypatch):
     """kill -9 of a grader skips its cleanup and leaves empty cgroups behind: the next
     grader removes those once they are old, and never a recent or occupied one."""
-    from autograder import cgroups
+    from autograder.sandbox import cgroups
     stale = cgroups.create(2**28, 64)
     recent = cgroups.create(2**28, 64)
     if stale is None:
@@ -461,9 +461,10 @@ LEAKING_ACCURACY = ENV_LEAK + "def accuracy(W, b, inputs, targets):\n    return 
 ENV_GRADER = '''
 import json, os, sys
 from multiprocessing import forkserver
-from autograder import reference, sandbox
-from autograder.batch import grade_class
-from autograder.sandbox import Limits
+from autograder.grading import reference
+from autograder.sandbox import sandbox
+from autograder.grading.batch import grade_class
+from autograder.sandbox.sandbox import Limits
 protected = sys.argv[3] == "protected"
 if not protected:  # the forkserver started from the grader's whole environment, as it did
     sandbox.forkserver_environment = lambda: {**os.environ, "PYTHONSAFEPATH": "1"}
@@ -512,10 +513,10 @@ def test_the_graders_environment_reaches_no_file_under_out(tmp_path, full_marks,
 
 KEYRING_GRADER = '''
 import ctypes, json, os, platform, sys
-from autograder import sandbox
-from autograder.grade import grade_submission
-from autograder.isolation import UID_BASE
-from autograder.sandbox import Limits
+from autograder.sandbox import sandbox
+from autograder.grading.grade import grade_submission
+from autograder.sandbox.isolation import UID_BASE
+from autograder.sandbox.sandbox import Limits
 ADD_KEY, KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
 libc = ctypes.CDLL(None, use_errno=True)
 secret = os.environ.pop("TFKIT_KEY_SECRET").encode()

@@ -70,7 +70,7 @@ assert float(_s[1]) > 0.99, "sigmoid of a large number should be close to 1"'''
 # Copied from another exercise's test cell: `make release` writes sigmoid's points into it.
 TEST = '''# Hidden tests grade `sigmoid` (12 points) against reference TensorFlow results.
 ### BEGIN HIDDEN TESTS
-from autograder.kernel import grade
+from autograder.integrations.nbgrader.kernel import grade
 grade("sigmoid", globals())
 ### END HIDDEN TESTS'''
 
@@ -169,7 +169,7 @@ def test_a_new_exercise_passes_selftest_after_the_guides_steps(tmp_path):
     add_sigmoid(course, package)
     done = python(env, course, "-c", "import autograder; print(autograder.__file__)")
     assert done.stdout.startswith(str(package)), done.stdout + done.stderr
-    built = python(env, course, "-m", "autograder.build")
+    built = python(env, course, "-m", "autograder.authoring.build")
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert stated(course, "sigmoid") == {
         "heading": ["### Exercise 12: `sigmoid` (4 points)"], "metadata": 4,
@@ -194,7 +194,7 @@ def test_selftest_names_the_step_that_is_missing(tmp_path):
     course, package, env = copy_course(tmp_path)
     add_sigmoid(course, package, heading=False)
     code = ("import nbformat; from pathlib import Path\n"
-            "from autograder.build import write_source_points; from autograder.selftest import check_structure\n"
+            "from autograder.authoring.build import write_source_points; from autograder.authoring.selftest import check_structure\n"
             "write_source_points(Path('.'))\n"  # what `make release` does first
             "nb = nbformat.read('source/tf_from_scratch/tf_from_scratch.ipynb', 4)\n"
             "print('\\n'.join(f'{r.subject}: {r.detail}' for r in check_structure(nb) if not r.ok))")
@@ -212,7 +212,7 @@ def test_a_points_change_is_made_in_the_module_only(tmp_path):
     course, package, env = copy_course(tmp_path)
     _replace(package / "exercises" / "predict.py", "points=8", "points=6")
     _replace(package / "exercises" / "train_minibatch.py", "points=12", "points=16")
-    built = python(env, course, "-m", "autograder.build")
+    built = python(env, course, "-m", "autograder.authoring.build")
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert stated(course, "predict") == {
         "heading": ["### Exercise 1: `predict` (6 points)"], "metadata": 6,
@@ -224,8 +224,8 @@ def test_a_points_change_is_made_in_the_module_only(tmp_path):
     assert sum(c.metadata["nbgrader"].get("points", 0) for c in release.cells
                if c.metadata.get("nbgrader", {}).get("grade")) == 102
     code = ("import nbformat; from pathlib import Path\n"
-            "from autograder.build import write_readme, write_source_points\n"
-            "from autograder.selftest import check_structure\n"
+            "from autograder.authoring.build import write_readme, write_source_points\n"
+            "from autograder.authoring.selftest import check_structure\n"
             "nb = nbformat.read('source/tf_from_scratch/tf_from_scratch.ipynb', 4)\n"
             "print([r.subject for r in check_structure(nb) if not r.ok])\n"
             "print(write_source_points(Path('.')), write_readme(Path('.')))")
@@ -259,7 +259,7 @@ def test_a_course_whose_own_exercises_differ_from_the_package_stops_its_commands
     # it would write that package's points, so it stops as well.
     source = course / "source" / "tf_from_scratch" / "tf_from_scratch.ipynb"
     before = source.read_bytes()
-    done = python(env, course / "source", "-m", "autograder.build", timeout=300)
+    done = python(env, course / "source", "-m", "autograder.authoring.build", timeout=300)
     assert done.returncode == 1 and source.read_bytes() == before, done.stdout + done.stderr
     assert done.stderr.splitlines()[-1].startswith("make release: error: the course's "), done.stderr
 

@@ -29,7 +29,7 @@ from autograder import DEFAULT_SEED
 from autograder.course import KEY_FILE, case_key
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from autograder.exercises.predict import HINT_COLUMN
-from autograder.gradebook import nbgrader_scores
+from autograder.integrations.nbgrader.gradebook import nbgrader_scores
 from conftest import (ASSIGNMENT, BIN, FULL_MARKS, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, grade_id, read,
                       run, write_student)
 
@@ -40,7 +40,7 @@ STUDENTS = sorted(EXPECTED)
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 # The hidden tests read TFKIT_SEED; pin it so both graders see the same inputs.
 SEED_ENV = {"TFKIT_SEED": str(DEFAULT_SEED)}
-HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "from autograder.kernel import grade")
+HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "from autograder.integrations.nbgrader.kernel import grade")
 NOISE = re.compile(r"Attribute 'checksum' for cell test_|absl::InitializeLog|^\s*I\d{4} |"
                    r"running over TCP without encryption|Alternative text is missing")
 
@@ -420,7 +420,7 @@ def test_round_trip_feedback_would_leak_without_clear_hidden_tests(exchange_cour
 
 # --- tfgrade autograde: nbgrader's pipeline, graded in the sandbox -------------------------
 
-GRADE_REPLACED = "import autograder.kernel\nautograder.kernel.grade = lambda *args, **kwargs: None\n"
+GRADE_REPLACED = "import autograder.integrations.nbgrader.kernel\nautograder.integrations.nbgrader.kernel.grade = lambda *args, **kwargs: None\n"
 
 
 def _with_grade_replaced(release):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grade
+from autograder.grading import grade
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import with_cell, write_student
 
@@ -33,7 +33,7 @@ def _key(W, b, inputs, targets):
 def _steal():
     """Draw the later exercises' inputs from the recomputed case seed; ask `grad`."""
     from autograder.exercises import EXERCISES as _EX, cases_for as _cases
-    from autograder.exercises.variants import variant as _variant
+    from autograder.exercises.support.variants import variant as _variant
     sources = ["".join(entry[2]).removesuffix("\\n") for name, entry in list(_linecache.cache.items())
                if name.startswith("<cell ")]
     digest = _hashlib.sha256(b"tfkit case seed 1\\x0020211\\x00")

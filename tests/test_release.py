@@ -10,9 +10,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder.build import (build, differences, leaks, readme_with_points, write_points,
-                              write_source_points)
-from autograder.corpus import without_markers
+from autograder.authoring.build import (build, differences, leaks, readme_with_points, write_points,
+                                        write_source_points)
+from autograder.authoring.corpus import without_markers
 from autograder.course import notebook_path
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import RELEASE, ROOT, SAMPLE_CLASS, SOLUTION, SOURCE, grade_id, read

@@ -9,8 +9,8 @@ import re
 
 import mistune
 
-from autograder import adjust, report
-from autograder.contract import EXERCISES
+from autograder.results import adjust, report
+from autograder.exercises import EXERCISES
 
 KERAS = ("it raised InvalidArgumentError: Exception encountered when calling MyDense.call(). "
          "Matrix size-incompatible: In[0]: [8,3], In[1]: [2,1] [Op:MatMul] name: Arguments "

@@ -16,8 +16,10 @@ import time
 
 import pytest
 
-from autograder import adjust, batch, cli, escape, grade, report
-from autograder.contract import EXERCISES, TOTAL_POINTS
+from autograder.results import adjust, escape, report
+from autograder.grading import batch, grade
+from autograder.cli import main as cli
+from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import BIN, FULL_MARKS, ROOT, error_lines
 
 NAMES = list(EXERCISES)
@@ -480,7 +482,7 @@ def test_table_reasons_are_cut_between_words():
 
 @pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
 def test_output_files_follow_the_umask(umask, mode, tmp_path):
-    code = (f"import os; os.umask({umask}); from autograder import report; "
+    code = (f"import os; os.umask({umask}); from autograder.results import report; "
             f"report.write_atomic(r'{tmp_path / 'f.csv'}', 'x')")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     assert (tmp_path / "f.csv").stat().st_mode & 0o777 == mode
@@ -493,8 +495,8 @@ def test_the_contract_without_tensorflow_matches_the_exercises():
         assert (entry.signature, entry.points) == (exercises.EXERCISES[name].signature,
                                                     exercises.EXERCISES[name].points)
     assert TOTAL_POINTS == exercises.TOTAL_POINTS
-    done = subprocess.run([sys.executable, "-c", "import sys, autograder.report, autograder.cli, "
-                           "autograder.submissions; print('tensorflow' in sys.modules)"],
+    done = subprocess.run([sys.executable, "-c", "import sys, autograder.results.report, autograder.cli.main, "
+                           "autograder.grading.submissions; print('tensorflow' in sys.modules)"],
                           capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "False"
 
@@ -506,7 +508,8 @@ def test_due_date_from_nbgraders_gradebook(tmp_path, monkeypatch):
 
     from nbgrader.api import Gradebook
 
-    from autograder import ASSIGNMENT, cli
+    from autograder import ASSIGNMENT
+    from autograder.cli import main as cli
     monkeypatch.chdir(tmp_path)
     with pytest.raises(cli.UsageError, match="no gradebook.db here"):
         cli._due("gradebook")

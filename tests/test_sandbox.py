@@ -12,10 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import sandbox
 from autograder.exercises import EXERCISES
-from autograder.grade import grade_submission
-from autograder.sandbox import FILESYSTEM, Limits
+from autograder.grading.grade import grade_submission
+from autograder.sandbox.sandbox import FILESYSTEM, Limits
 from conftest import ROOT, with_cell
 
 SEED = 5
@@ -114,7 +114,7 @@ def test_printing_a_fake_success_earns_nothing(tmp_path, release):
 def test_patching_numpy_and_the_grader_earns_nothing(tmp_path, release):
     patch = (
         "import numpy as np\n"
-        "import autograder.compare as compare, autograder.wire as wire, autograder.harness as harness\n"
+        "import autograder.checking.compare as compare, autograder.boundary.wire as wire, autograder.sandbox.harness as harness\n"
         "import autograder.exercises as exercises\n"
         "np.allclose = lambda *a, **k: True\n"
         "np.isclose = lambda *a, **k: True\n"
@@ -127,7 +127,7 @@ def test_patching_numpy_and_the_grader_earns_nothing(tmp_path, release):
         "for ex in exercises.EXERCISES.values():\n"
         "    object.__setattr__(ex, 'check', lambda case, out: [])\n"
         "try:\n"
-        "    import autograder.judge as judge\n"
+        "    import autograder.checking.judge as judge\n"
         "    judge.judge = None\n"
         "except ImportError:\n"
         "    pass\n")
@@ -217,9 +217,9 @@ def test_a_sandbox_without_its_own_filesystem_leaves_no_scratch_folder(tmp_path,
 
 CWD_GRADER = '''
 import sys
-from autograder import sandbox
-from autograder.grade import grade_submission
-from autograder.sandbox import Limits
+from autograder.sandbox import sandbox
+from autograder.grading.grade import grade_submission
+from autograder.sandbox.sandbox import Limits
 if sys.argv[2] == "off":  # the forkserver's python -c then looks in the working folder first
     clean = sandbox.forkserver_environment
     sandbox.forkserver_environment = lambda: {k: v for k, v in clean().items()
@@ -262,8 +262,8 @@ import os
 with open(os.environ["MARKER"], "a") as marker:
     marker.write(f"{os.getpid()}\\n")
 if __name__ == "__main__":
-    from autograder.grade import grade_submission
-    from autograder.sandbox import Limits
+    from autograder.grading.grade import grade_submission
+    from autograder.sandbox.sandbox import Limits
     result = grade_submission(os.environ["NOTEBOOK"], "x", 5, Limits(time_scale=3))
     print(result.status, result.score)
 '''

@@ -9,8 +9,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import corpus, selftest
-from autograder.corpus import without_markers
+from autograder.authoring import corpus, selftest
+from autograder.authoring.corpus import without_markers
 from autograder.exercises import EXERCISES, HINTS
 from conftest import BIN, ROOT, SOURCE, grade_id, read, run
 

@@ -26,8 +26,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import GRADER_ERROR, batch, escape, grade, harness, judge, replies, report, wire
-from autograder.compare import Check
+from autograder import GRADER_ERROR
+from autograder.grading import batch, grade
+from autograder.results import escape, report
+from autograder.sandbox import harness
+from autograder.checking import judge
+from autograder.boundary import replies, wire
+from autograder.checking.compare import Check
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from conftest import FULL_MARKS, ROOT, SUBMITTED, with_cell, write_student
 
@@ -78,7 +83,7 @@ def in_process(monkeypatch):
     """Grading with :class:`InProcessSandbox`; yields a setter for the forgery. The
     course's reference process is started first: IPython's shell, made in this process
     here, replaces ``sys.modules["__main__"]``, which multiprocessing then cannot use."""
-    from autograder.reference import Reference
+    from autograder.grading.reference import Reference
     Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
     monkeypatch.setattr(grade, "Sandbox", InProcessSandbox)
     monkeypatch.setattr(InProcessSandbox, "forge", None)
@@ -263,8 +268,9 @@ def test_a_sandbox_may_call_only_what_its_exercise_uses(protected, in_process, t
 def test_the_in_process_grader_allows_the_same_calls(protected, monkeypatch, capsys):
     """``local.grade`` answers its stand-ins through the same list (one copy): the same
     oracle earns nothing there, and everything once the list is switched off."""
-    from autograder import corpus, local
-    from autograder.reference import read_reference
+    from autograder.authoring import corpus
+    from autograder.grading import local
+    from autograder.grading.reference import read_reference
     if not protected:
         _allow_any_call(monkeypatch)
     namespace = corpus.namespace_with("predict", ORACLE_PREDICT, read_reference(ROOT))
@@ -315,7 +321,7 @@ WRONG_FACTS = {
 def _true_fact(name: str, key: str, case: dict):
     """The value of the fact ``key`` (``<fact>@<argument>`` for a variant) that the
     right answer has on ``case``."""
-    from autograder.exercises.variants import variant
+    from autograder.exercises.support.variants import variant
     fact, _, arg = key.partition("@")
     one = variant(case, arg)
     if fact == "iterations":
@@ -330,7 +336,7 @@ def test_forged_facts_earn_no_points_without_the_values(in_process, tmp_path):
     used, one update per epoch) forges each fact to its right value. The forgery
     changes the reply, yet each exercise scores what the honest reply scores: the
     facts' points need values that the wrong code does not produce."""
-    from autograder import corpus
+    from autograder.authoring import corpus
     notebook = nbformat.read(str(FULL_MARKS), as_version=4)
     for name, source in WRONG_FACTS.items():
         if "/" in source:
@@ -445,7 +451,7 @@ _honest: dict = {}
 
 
 def _reference():
-    from autograder.reference import LocalReference, read_reference
+    from autograder.grading.reference import LocalReference, read_reference
     if "reference" not in _honest:
         _honest["reference"] = LocalReference(read_reference(ROOT))
     return _honest["reference"]
@@ -460,8 +466,8 @@ def honest_outcomes(name: str) -> list:
     """What the probe of exercise ``name`` sends for the reference solution (through
     ``wire``, as on the channel): full marks."""
     if name not in _honest:
-        from autograder import corpus
-        from autograder.reference import read_reference
+        from autograder.authoring import corpus
+        from autograder.grading.reference import read_reference
         cells = read_reference(ROOT)
         reference = _reference()
         namespace = corpus.namespace_with(name, dict(cells)[name], cells)
@@ -661,7 +667,7 @@ def test_the_progress_bar_and_the_log_show_escapes(tmp_path, monkeypatch, caplog
     monkeypatch.setattr(batch, "grade_submission", fail)
     batch.grade_class([tmp_path], tmp_path / "out", seed=1, jobs=1)
     assert shown and _invisible("".join(shown)) == []
-    record = next(r for r in caplog.records if r.name == "autograder.batch")
+    record = next(r for r in caplog.records if r.name == "autograder.grading.batch")
     assert _invisible(escape.TerminalFormatter().format(record)) == []
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.check import HINT_NOT_DONE
-from autograder.contract import EXERCISES
+from autograder.authoring.check import HINT_NOT_DONE
+from autograder.exercises import EXERCISES
 from conftest import RELEASE, ROOT, SOLUTION, SOURCE
 from solution_text import BEGIN, END, MIN_EMBEDDED, quoted, secret_lines, solution_lines
 

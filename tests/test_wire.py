@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder.boundary import wire
 
 
 def test_round_trip_of_nested_data():

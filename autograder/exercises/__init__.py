@@ -15,10 +15,11 @@ import zlib
 
 import numpy as np
 
-from . import (accuracy, grad, hints, loss, model_grad, model_loss, my_dense, my_model, predict,
-               train, train_minibatch, train_with_optimizer, variants)
-from .exercise import Exercise
-from .hints import COMMON_ERROR_HINTS, HINT_NOT_DONE
+from autograder.exercises import (accuracy, grad, loss, model_grad, model_loss, my_dense, my_model,
+                                  predict, train, train_minibatch, train_with_optimizer)
+from autograder.exercises.support import hints, variants
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.hints import COMMON_ERROR_HINTS, HINT_NOT_DONE
 
 __all__ = ["EXERCISES", "TOTAL_POINTS", "HINTS", "Exercise", "cases_for", "COMMON_ERROR_HINTS",
            "HINT_NOT_DONE"]

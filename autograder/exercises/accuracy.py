@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Check, Mistake, backed, describe, values_close
-from ..replies import answer
-from .exercise import Exercise
-from .inputs import blob_case, changed, sigmoid, sizes, tensors
-from .variants import expecting, fields, idea, judging, probing, vary
+from autograder.checking.compare import Check, Mistake, backed, describe, values_close
+from autograder.boundary.replies import answer
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.inputs import blob_case, changed, sigmoid, sizes, tensors
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
 
 HINT_FLOAT = "Return a Python float (for example with float(...)), not a tensor or array."
 HINT_COUNT = "You returned the number of correct labels; accuracy is the fraction of them."

@@ -9,7 +9,7 @@ functions run in three places, on plain data only:
 - ``expect(reference, case)`` computes what the grader compares with, from the
   course's reference definitions (in the trusted reference process);
 - ``judge(case, answer, expected)`` turns the probe's answer into observations
-  (:class:`autograder.compare.Check`), with hints for students (in the grader).
+  (:class:`autograder.checking.compare.Check`), with hints for students (in the grader).
 """
 from __future__ import annotations
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import backed, shape_is
-from ..replies import answer
-from . import bands
-from .exercise import Exercise
-from .inputs import blob_case, changed, sizes, tensors
-from .observations import gradient, loss_value
-from .variants import expecting, fields, judging, probing, vary
+from autograder.checking.compare import backed, shape_is
+from autograder.boundary.replies import answer
+from autograder.exercises.support import bands
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
+from autograder.exercises.support.observations import gradient, loss_value
+from autograder.exercises.support.variants import expecting, fields, judging, probing, vary
 
 HINT_GRAD_ORDER = ("The two gradients came back in the other order: return them in the order of "
                    "the parameters, (dW, db).")

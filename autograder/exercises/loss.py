@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, backed, within
-from ..replies import answer
-from . import bands
-from .exercise import Exercise
-from .hints import HINT_PER_EXAMPLE, HINT_SUM
-from .inputs import blob_case, changed, sizes, tensors
-from .observations import single_number
-from .variants import expecting, fields, idea, judging, probing, vary
+from autograder.checking.compare import Mistake, backed, within
+from autograder.boundary.replies import answer
+from autograder.exercises.support import bands
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
+from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
+from autograder.exercises.support.observations import single_number
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
 
 HINT_SIGN = "The value has the wrong sign: cross-entropy is minus the log-probability."
 HINT_SWAPPED = ("The value matches cross-entropy with the two classes swapped: check which "

@@ -1,14 +1,14 @@
 """Exercise 9: ``model_grad(model, inputs, targets)``, gradients for a model's variables."""
 from __future__ import annotations
 
-from ..compare import Check, backed, equals
-from ..replies import answer, answers
-from . import bands
-from .exercise import Exercise
-from .inputs import keras_model, tensors
-from .model_loss import cases
-from .observations import gradient, loss_value
-from .variants import expecting, fields, judging, probing
+from autograder.checking.compare import Check, backed, equals
+from autograder.boundary.replies import answer, answers
+from autograder.exercises.support import bands
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.inputs import keras_model, tensors
+from autograder.exercises.model_loss import cases
+from autograder.exercises.support.observations import gradient, loss_value
+from autograder.exercises.support.variants import expecting, fields, judging, probing
 
 HINT_GRAD_COUNT = "Return one gradient per trainable variable, in model.trainable_variables order."
 

@@ -1,15 +1,15 @@
 """Exercise 8: ``model_loss(model, inputs, targets)``, with a Keras loss object."""
 from __future__ import annotations
 
-from ..compare import Mistake, backed, between
-from ..replies import answer
-from ..lazy import tf
-from . import bands
-from .exercise import Exercise
-from .hints import HINT_PER_EXAMPLE, HINT_SUM
-from .inputs import blob_case, changed, keras_model, sizes, tensors
-from .observations import in_band, single_number
-from .variants import expecting, fields, idea, judging, probing, vary
+from autograder.checking.compare import Mistake, backed, between
+from autograder.boundary.replies import answer
+from autograder.exercises.support.lazy import tf
+from autograder.exercises.support import bands
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
+from autograder.exercises.support.inputs import blob_case, changed, keras_model, sizes, tensors
+from autograder.exercises.support.observations import in_band, single_number
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
 
 HINT_FROM_LOGITS = ("The loss treated logits as probabilities: tell the Keras loss that it "
                     "receives logits (from_logits=True), or give it probabilities.")

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, backed, shape_is, values_close
-from ..replies import answer
-from .exercise import Exercise
-from .hints import HINT_NO_BIAS
-from .inputs import blob_case, changed, sigmoid, sizes, tensors
-from .variants import expecting, fields, idea, judging, probing, vary
+from autograder.checking.compare import Mistake, backed, shape_is, values_close
+from autograder.boundary.replies import answer
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.hints import HINT_NO_BIAS
+from autograder.exercises.support.inputs import blob_case, changed, sigmoid, sizes, tensors
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
 
 HINT_COLUMN = ("You returned a column of shape (n, 1); the contract asks for a flat vector of "
                "shape (n,). Reshape the result (think about what shape [-1] means).")

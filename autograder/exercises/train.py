@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import Mistake, backed, between, equals
-from ..replies import answer, numbers
-from . import bands
-from .exercise import Exercise
-from .hints import HINT_ASCENT, HINT_STEPS
-from .inputs import blob_case, changed, sizes, tensors
-from .variants import expecting, fields, idea, judging, plotting, probing, vary
+from autograder.checking.compare import Mistake, backed, between, equals
+from autograder.boundary.replies import answer, numbers
+from autograder.exercises.support import bands
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.hints import HINT_ASCENT, HINT_STEPS
+from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
+from autograder.exercises.support.variants import (expecting, fields, idea, judging, plotting,
+                                                   probing, vary)
 
 HINT_AFTER_UPDATE = ("Each loss is recorded after its update; the contract records the loss "
                      "before the update of the same step.")

@@ -1,0 +1,1 @@
+"""The ``tfgrade`` command: its parsers, and one module per subcommand."""

@@ -1,0 +1,363 @@
+"""The instructor's reference: read from the course, run in a trusted process, never shipped.
+
+The answers live in one place, the solution cells of the course's source notebook
+(``source/<assignment>/<assignment>.ipynb``): a maintainer who changes a solution there
+changes the reference with it, and the installable package holds none of it.
+:class:`Reference` runs the notebook's setup cells and solution cells in a process of
+its own. That process is the instructor's code, trusted and not sandboxed, but what a
+submission asks of it is bounded: its processes share a cgroup capping their memory and
+tasks, and each call has a CPU cap (``MEMORY_MB_PER_PROCESS``, ``CALL_CPU_SECONDS``); it
+is a child of the sandbox's forkserver, so TensorFlow is already imported. The grader asks
+it for two things, with plain data both ways:
+
+- :meth:`Reference.expected`: what one case of an exercise is compared with
+  (``Exercise.expect``), computed once per case and kept;
+- :meth:`Reference.call`: the reference value of an exercise another one builds on
+  (``Exercise.uses``), or its vector-Jacobian product, when the stand-in that replaces
+  it in a sandbox is called by student code (``harness.STAND_INS``). What each kind of
+  stand-in sends is answered by :data:`ANSWERS`.
+
+Nothing of the reference goes into a sandbox: no source, no code, no function object.
+:class:`LocalReference` runs the same code in the calling process, for the kit's own
+tests, which grade trusted code.
+"""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import io
+import json
+import os
+import threading
+import types
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from autograder.sandbox import cgroups
+from autograder import course
+from autograder.boundary import replies
+from autograder.exercises import EXERCISES
+
+CALL_SECONDS = 60.0  # a single reference computation; far more than any takes
+# The reference processes' own limits: every process of a pool is in one cgroup (as a
+# sandbox is) with this much memory and this many tasks (processes or threads) per
+# process it may hold, and each call may use CALL_CPU_SECONDS of CPU before the kernel
+# ends the process (RLIMIT_CPU): a computation the grader stopped waiting for stops too.
+MEMORY_MB_PER_PROCESS = 1024
+TASKS_PER_PROCESS = 256
+CALL_CPU_SECONDS = CALL_SECONDS
+
+
+class ReferenceFailed(RuntimeError):
+    """The course's reference could not be read or run, or rejected the arguments of a
+    call; ``kind`` names the underlying exception's type, and nothing more of it."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind or "an error"
+
+
+# --- Reading the reference from the course ---
+
+def reference_cells(notebook) -> list:
+    """The (label, source) pairs that define the reference: the setup cells and the
+    solution cell of every exercise, in notebook order."""
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        grade_id = course.grade_id(cell)
+        if course.cell_role(cell) == "setup" or (course.is_solution(cell) and grade_id in EXERCISES):
+            cells.append((grade_id or "setup", cell.source))
+    missing = [name for name in EXERCISES if name not in {label for label, _ in cells}]
+    if missing:
+        raise ReferenceFailed(f"the source notebook has no solution cell for {', '.join(missing)}")
+    return cells
+
+
+def read_reference(root=None) -> list:
+    """The reference cells of the course at ``root``: by default the course named by the
+    ``TFKIT_COURSE`` environment variable, else the one found upwards from the current
+    folder."""
+    root = root or os.environ.get("TFKIT_COURSE")
+    path = course.notebook_path(course.course_root(Path(root) if root else None), "source")
+    try:
+        return reference_cells(nbformat.read(str(path), as_version=4))
+    except (OSError, ValueError) as exc:
+        raise ReferenceFailed(f"cannot read the reference from {path}: {exc}") from None
+
+
+def cells_digest(cells) -> str:
+    """A short name for one set of reference cells (lists and tuples alike): the same
+    cells give the same digest in every process and on every machine."""
+    text = json.dumps([[label, source] for label, source in cells])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def define(cells) -> types.SimpleNamespace:
+    """Run the reference cells in one fresh namespace (what they print is dropped)."""
+    scope = {"__name__": "reference"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for label, source in cells:
+            try:
+                exec(compile(source, f"<reference {label}>", "exec"), scope)  # noqa: S102 - the course's own code
+            except Exception as exc:
+                raise ReferenceFailed(f"the reference cell {label} raised {type(exc).__name__}: "
+                                      f"{exc}") from None
+    return types.SimpleNamespace(**{k: v for k, v in scope.items() if not k.startswith("__")})
+
+
+# --- What the reference process computes ---
+
+def fingerprint(case: dict) -> str:
+    digest = hashlib.sha1()
+    for key in sorted(case):
+        value = case[key]
+        digest.update(key.encode())
+        digest.update(np.asarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return digest.hexdigest()
+
+
+def plain(value):
+    """A reference result as plain data: tensors become arrays, tuples lists."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return value
+
+
+class _Logits:
+    """A model whose output is already known (the logits a student's model computed in
+    the sandbox): the reference's ``model_loss``/``model_grad`` take it where they take a
+    model, and its one trainable variable is the logits."""
+
+    def __init__(self, logits):
+        import tensorflow as tf
+        self.logits = tf.Variable(logits, trainable=True)
+        self.trainable_variables = [self.logits]
+
+    def __call__(self, *args, **kwargs):
+        return self.logits
+
+
+def _tensor(fn, args, cotangent):
+    """A function of tensors: its value, or the gradient of every argument for a
+    cotangent of its output (None for an argument that is not a float)."""
+    import tensorflow as tf
+    xs = [tf.constant(a) for a in args]
+    if cotangent is None:
+        return plain(fn(*xs))
+    with tf.GradientTape() as tape:
+        for x in xs:
+            if x.dtype.is_floating:
+                tape.watch(x)
+        value = fn(*xs)
+    grads = tape.gradient(value, xs, output_gradients=tf.constant(cotangent, dtype=value.dtype))
+    return [None if g is None else g.numpy() for g in grads]
+
+
+def _logits_loss(fn, args, cotangent):
+    """``model_loss`` on known logits: its value, or the gradient for the logits."""
+    import tensorflow as tf
+    model, targets = _Logits(args[0]), tf.constant(args[1])
+    if cotangent is None:
+        return plain(fn(model, None, targets))
+    with tf.GradientTape() as tape:
+        value = fn(model, None, targets)
+    return [plain(tape.gradient(value, model.logits,
+                                output_gradients=tf.constant(cotangent, dtype=value.dtype))), None]
+
+
+def _logits_grad(fn, args, cotangent):
+    """``model_grad`` on known logits: the loss and its gradient for the logits."""
+    import tensorflow as tf
+    loss_value, grads = fn(_Logits(args[0]), None, tf.constant(args[1]))
+    return [plain(loss_value), plain(list(grads)[0])]
+
+
+# What the reference answers to each kind of stand-in (``harness.STAND_INS``).
+ANSWERS = {"tensor": _tensor, "loss_and_gradients": _tensor, "logits_loss": _logits_loss,
+           "logits_grad": _logits_grad}
+
+
+class _Worker:
+    """The reference's state in the process that runs it."""
+
+    def __init__(self, cells):
+        self.namespace = define(cells)
+        self.memo: dict = {}
+
+    def expected(self, name: str, case: dict):
+        key = (name, fingerprint(case))
+        if key not in self.memo:
+            if len(self.memo) > 4096:
+                self.memo.clear()
+            self.memo[key] = EXERCISES[name].expect(self.namespace, case)
+        return self.memo[key]
+
+    def call(self, name: str, args: list, cotangent=None):
+        """The answer to a stand-in, within the reply caps (``replies.reference_reply``)."""
+        exercise = EXERCISES[name]
+        return replies.reference_reply(
+            ANSWERS[exercise.stand_in](getattr(self.namespace, exercise.defines), args, cotangent))
+
+
+_worker: _Worker | None = None
+
+
+def _start_worker(cells, group=None) -> None:
+    global _worker
+    if group is not None:
+        group.join()  # before it allocates anything of its own
+    import os
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from autograder.sandbox.sandbox import exit_with_parent, one_tensorflow_thread
+    exit_with_parent()  # not an orphan when the grader or a Dask worker is killed
+    one_tensorflow_thread()  # as in the sandbox
+    _worker = _Worker(cells)
+
+
+def _cap_cpu(seconds: float) -> None:
+    """Let this process use ``seconds`` more CPU time, then have the kernel end it
+    (``RLIMIT_CPU``'s SIGXCPU; no core file)."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def _run_in_worker(cpu_seconds: float, method: str, *args):
+    _cap_cpu(cpu_seconds)
+    return getattr(_worker, method)(*args)
+
+
+class Reference:
+    """The course's reference, in trusted processes of its own, shared by every grading
+    thread: the first starts on first use, and another (up to ``processes``, by default
+    one per core) only when every one is busy with a call or still starting; grading
+    asks for one per grading thread (``batch.warm_reference``). Each submission needs its own
+    expected values (its inputs come from its own case seed), so with a single process
+    the grading threads would queue behind each other's reference work."""
+
+    def __init__(self, cells, processes: int | None = None):
+        self.cells = list(cells)
+        self.digest = cells_digest(self.cells)
+        self.processes = processes or os.cpu_count() or 1
+        self._executor = None
+        self._group = None  # the executor's cgroup (None where none can be made)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_course(cls, root=None) -> "Reference":
+        return shared(read_reference(root))
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                from autograder.sandbox.sandbox import process_context
+                self._group = cgroups.create(self.processes * MEMORY_MB_PER_PROCESS * 2 ** 20,
+                                             self.processes * TASKS_PER_PROCESS)
+                self._executor = ProcessPoolExecutor(self.processes, mp_context=process_context(),
+                                                     initializer=_start_worker,
+                                                     initargs=(self.cells, self._group))
+            return self._executor
+
+    def _run(self, method: str, *args):
+        for attempt in (1, 2):
+            pool = self._pool()
+            try:
+                return pool.submit(_run_in_worker, CALL_CPU_SECONDS, method, *args).result(CALL_SECONDS)
+            except BrokenProcessPool:
+                over = self._retire(pool)
+                if attempt == 2 or over:
+                    raise ReferenceFailed("the reference process went over its memory cap" if over
+                                          else "the reference process ended unexpectedly") from None
+            except ReferenceFailed:
+                raise
+            except Exception as exc:  # the initializer's failure arrives as BrokenProcessPool
+                raise ReferenceFailed(f"the reference failed on {method} {args[0]}: "
+                                      f"{type(exc).__name__}: {exc}", type(exc).__name__) from None
+
+    def expected(self, name: str, case: dict):
+        """What one case of exercise ``name`` is compared with."""
+        return self._run("expected", name, case)
+
+    def call(self, name: str, args: list, cotangent=None):
+        """The reference of exercise ``name`` on ``args`` (arrays): its value, or with a
+        ``cotangent`` the gradient of each argument. Raises for arguments it rejects."""
+        return self._run("call", name, args, cotangent)
+
+    def _retire(self, pool) -> bool:
+        """Forget a broken pool and remove its cgroup (and whatever is left in it);
+        whether the kernel killed one of its processes for memory."""
+        with self._lock:
+            if self._executor is not pool:
+                return False
+            self._executor, group, self._group = None, self._group, None
+        over = bool(group is not None and group.oom_kills())
+        if group is not None:
+            group.remove()
+        return over
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+            group, self._group = self._group, None
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+        if group is not None:
+            group.remove()
+
+
+class LocalReference:
+    """The reference run in this process: for the kit's tests, which grade trusted code.
+    Never use it next to a submission."""
+
+    def __init__(self, cells):
+        self.cells = list(cells)
+        self.digest = cells_digest(self.cells)
+        self._worker = _Worker(self.cells)
+        self.namespace = self._worker.namespace
+
+    def expected(self, name: str, case: dict):
+        return self._worker.expected(name, case)
+
+    def call(self, name: str, args: list, cotangent=None):
+        try:
+            return self._worker.call(name, args, cotangent)
+        except Exception as exc:
+            raise ReferenceFailed(f"the reference failed on call {name}: {type(exc).__name__}: {exc}",
+                                  type(exc).__name__) from None
+
+    def close(self) -> None:
+        pass
+
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def shared(cells, processes: int | None = None) -> Reference:
+    """One :class:`Reference` per distinct set of reference cells in this process; the call
+    that creates it sets its ``processes`` (best: the number of grading threads)."""
+    digest = cells_digest(cells)
+    with _shared_lock:
+        if digest not in _shared:
+            _shared[digest] = Reference(cells, processes)
+        return _shared[digest]
+
+
+@atexit.register
+def _close_all() -> None:
+    for reference in list(_shared.values()):
+        reference.close()

@@ -1,0 +1,1 @@
+"""How tfkit plugs into other tools: nbgrader, pytest and Gradescope."""

@@ -1,0 +1,1 @@
+"""Grades and feedback in other systems' formats: Gradescope, Canvas, nbgrader's feedback folder."""

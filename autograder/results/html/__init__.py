@@ -1,0 +1,1 @@
+"""The HTML pages: a student's feedback page, the class report, and their figures."""
