@@ -31,8 +31,9 @@ def test_check_on_a_mistake_shows_the_visible_check_message():
 def test_pytest_engine_grades_one_submission_with_points(tmp_path):
     notebook = SUBMITTED / "sum_loss" / "tf_from_scratch" / "tf_from_scratch.ipynb"
     junit, result = tmp_path / "junit.xml", tmp_path / "result.json"
-    done = run(BIN / "pytest", "-p", "no:cacheprovider", str(BIN.parent.parent / "autograder"),
-               "--submission", notebook, "--grade-json", result, f"--junitxml={junit}", check=False)
+    done = run(BIN / "pytest", "-p", "no:cacheprovider", "-p", "autograder.integrations.pytest.plugin",
+               "--pyargs", "autograder.integrations.pytest.graded",
+               "--tfkit-submission", notebook, "--tfkit-json", result, f"--junitxml={junit}", check=False)
     assert done.returncode == 1, done.stdout
     assert "1 failed, 10 passed" in done.stdout and "n times too large" in done.stdout
     graded = json.loads(result.read_text())
@@ -44,7 +45,8 @@ def test_pytest_engine_grades_one_submission_with_points(tmp_path):
 
 
 def test_pytest_engine_without_a_submission_skips(tmp_path):
-    done = run(BIN / "pytest", "-p", "no:cacheprovider", str(BIN.parent.parent / "autograder"), "-q",
+    done = run(BIN / "pytest", "-p", "no:cacheprovider", "-p", "autograder.integrations.pytest.plugin",
+               "--pyargs", "autograder.integrations.pytest.graded", "-q",
                check=False)
     assert f"{len(EXERCISES)} skipped" in done.stdout
 

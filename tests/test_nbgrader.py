@@ -202,11 +202,12 @@ def test_nbgrader_and_tfgrade_agree(nb_scores, tfgrade_results):
 
 @pytest.mark.parametrize("student", ["logits_confusion", "float_and_batches"])
 def test_nbgrader_and_the_pytest_engine_agree(nb_scores, student, tmp_path):
-    """`pytest autograder --submission` (one test per exercise) against nbgrader's cells."""
+    """The pytest engine (one test per exercise) against nbgrader's cells."""
     notebook = SUBMITTED / student / ASSIGNMENT / NOTEBOOK
     out = tmp_path / "result.json"
-    run(BIN / "pytest", "-p", "no:cacheprovider", ROOT / "autograder", "--submission", notebook,
-        "--grade-seed", DEFAULT_SEED, "--grade-json", out, check=False)
+    run(BIN / "pytest", "-p", "no:cacheprovider", "-p", "autograder.integrations.pytest.plugin",
+        "--pyargs", "autograder.integrations.pytest.graded",
+        "--tfkit-submission", notebook, "--tfkit-seed", DEFAULT_SEED, "--tfkit-json", out, check=False)
     result = json.loads(out.read_text())
     for name, (score, _) in nb_scores[student].items():
         assert abs(result["exercises"][name]["score"] - score) <= 0.011, (student, name)

@@ -1,4 +1,6 @@
-"""The graded tests of one submission (run with ``pytest autograder --submission PATH``)."""
+"""The graded tests of one submission: one per exercise, carrying its points. Collected by
+name with the plugin loaded (see ``plugin``); shipped in the package so that an installed kit
+can run them, and named so that no plain ``pytest`` run collects them."""
 import pytest
 
 from autograder import GRADER_ERROR

@@ -1,10 +1,13 @@
-"""pytest as the grading engine for one submission.
+"""pytest as the grading engine for one submission (opt-in: nothing loads it by itself).
 
-``pytest autograder --submission PATH [--grade-seed S] [--grade-json FILE]`` collects
-``autograder/integrations/pytest/graded.py``: one test per exercise, carrying its points. A test
-passes with full marks; otherwise it fails with the student's feedback, and its
-partial credit is kept in the test's ``user_properties`` (``score``, ``max_score``),
-so JUnit XML (``--junitxml``) carries it too. The terminal summary shows the total.
+    pytest -p autograder.integrations.pytest.plugin --pyargs autograder.integrations.pytest.graded \
+        --tfkit-submission PATH [--tfkit-seed S] [--tfkit-json FILE]
+
+collects ``graded``: one test per exercise, carrying its points. A test passes with full
+marks; otherwise it fails with the student's feedback, and its partial credit is kept in
+the test's ``user_properties`` (``score``, ``max_score``), so JUnit XML (``--junitxml``)
+carries it too. The terminal summary shows the total. The graded result lives in
+``config.stash[RESULT]``.
 """
 from __future__ import annotations
 
@@ -12,13 +15,18 @@ import json
 
 import pytest
 
+from autograder import DEFAULT_SEED
+
+RESULT = pytest.StashKey[object]()
+"""The session's graded submission (a ``grading.grade.Result``), once the ``graded`` fixture ran."""
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("tfkit", "tfkit autograder")
-    group.addoption("--submission", default=None, help="the notebook to grade")
-    group.addoption("--grade-seed", type=int, default=None,
-                    help="seed of the grading inputs (default: the kit's default seed)")
-    group.addoption("--grade-json", default=None, help="also write the result.json here")
+    group.addoption("--tfkit-submission", default=None, metavar="PATH", help="the notebook to grade")
+    group.addoption("--tfkit-seed", type=int, default=DEFAULT_SEED, metavar="S",
+                    help=f"seed of the grading inputs (default: {DEFAULT_SEED}, the kit's)")
+    group.addoption("--tfkit-json", default=None, metavar="FILE", help="also write the result.json here")
 
 
 def pytest_configure(config):
@@ -28,23 +36,23 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def graded(request):
     """The graded submission (graded once per session, in the sandbox)."""
-    from autograder import DEFAULT_SEED
+    # Imported here, not at the top: a run without --tfkit-submission starts no grader.
     from autograder.grading.grade import grade_submission
-    path = request.config.getoption("--submission")
+    from autograder.results.report import write_atomic
+    config = request.config
+    path = config.getoption("--tfkit-submission")
     if not path:
-        pytest.skip("no --submission given")
-    seed = request.config.getoption("--grade-seed")
-    result = grade_submission(path, student_id=path, seed=DEFAULT_SEED if seed is None else seed)
-    request.config._tfkit_result = result
-    out = request.config.getoption("--grade-json")
+        pytest.skip("no --tfkit-submission given")
+    result = grade_submission(path, student_id=path, seed=config.getoption("--tfkit-seed"))
+    config.stash[RESULT] = result
+    out = config.getoption("--tfkit-json")
     if out:
-        from autograder.results.report import write_atomic
         write_atomic(out, json.dumps(result.to_dict(), indent=2))
     return result
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    result = getattr(config, "_tfkit_result", None)
+    result = config.stash.get(RESULT, None)
     if result is None:
         return
     terminalreporter.section("tfkit grade")
