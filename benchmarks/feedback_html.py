@@ -42,9 +42,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder.results.html import class_report  # noqa: E402
-from autograder.results import report  # noqa: E402
 from autograder.exercises import EXERCISES  # noqa: E402
+from autograder.results import views  # noqa: E402
+from autograder.results.html import class_report, feedback as feedback_html  # noqa: E402
 
 TRAINING = ("train", "train_with_optimizer", "train_minibatch")
 
@@ -104,14 +104,14 @@ def main(argv=None) -> int:
     results = [a_student(i) for i in range(args.n)]
     work = Path(tempfile.mkdtemp(prefix="tfkit-bench-html-"))
     try:
-        first = timed(lambda: [report.write_result(work / "with", r) for r in results])
-        written = report.write_feedback_html
-        report.write_feedback_html = lambda *a, **k: False
+        first = timed(lambda: [views.write_result(work / "with", r) for r in results])
+        written = feedback_html.write_feedback_html
+        feedback_html.write_feedback_html = lambda *a, **k: False
         try:
-            markdown = timed(lambda: [report.write_result(work / "without", r) for r in results])
+            markdown = timed(lambda: [views.write_result(work / "without", r) for r in results])
         finally:
-            report.write_feedback_html = written
-        rebuild = timed(lambda: report.rebuild(work / "with"))
+            feedback_html.write_feedback_html = written
+        rebuild = timed(lambda: views.rebuild(work / "with"))
         page = timed(lambda: class_report.page(results))
         sizes = [p.stat().st_size for p in (work / "with").glob("*/feedback.html")]
         figures = {

@@ -33,14 +33,14 @@ FULL_MARKS = (ROOT / "examples" / "sample_class" / "submitted" / "full_marks" / 
 
 
 def settings() -> dict:
-    from autograder.sandbox import sandbox
-    guards = frozenset({sandbox.KEYRING, sandbox.SYSCALLS, sandbox.PROC_MASK, sandbox.ENVIRONMENT})
-    return {"full": sandbox.Limits(), "kernel guards off": sandbox.Limits(disable=guards),
-            "none": sandbox.Limits(route="none", disable=frozenset({sandbox.CGROUP}))}
+    from autograder.sandbox import settings
+    guards = frozenset({settings.KEYRING, settings.SYSCALLS, settings.PROC_MASK, settings.ENVIRONMENT})
+    return {"full": settings.Limits(), "kernel guards off": settings.Limits(disable=guards),
+            "none": settings.Limits(route="none", disable=frozenset({settings.CGROUP}))}
 
 
 def time_start_stop(limits) -> tuple:
-    from autograder.sandbox.sandbox import Sandbox
+    from autograder.sandbox.client import Sandbox
     box = Sandbox(limits)
     started = time.perf_counter()
     box.start()
@@ -65,7 +65,7 @@ def summary(values: list) -> dict:
 
 
 def measure(rounds: int, grades: int) -> dict:
-    from autograder.sandbox.sandbox import start_forkserver
+    from autograder.sandbox.forkserver import start_forkserver
     start_forkserver()
     limits = settings()
     for setting in limits.values():  # warm both paths (first fork, first TF op) untimed

@@ -315,7 +315,7 @@ def tfgrade_totals(out: Path) -> dict:
 
 
 def nbgrader_totals(course: Path) -> dict:
-    from autograder.sandbox.sandbox import import_quietly
+    from autograder.sandbox.forkserver import import_quietly
     import_quietly("autograder.integrations.nbgrader.gradebook")  # it imports TensorFlow, whose start-up is noisy
     from autograder.integrations.nbgrader.gradebook import nbgrader_scores
     return {student: sum(scores.values()) for student, scores in nbgrader_scores(course).items()}

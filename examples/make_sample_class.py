@@ -123,9 +123,9 @@ def grade_notebook(notebook) -> dict:
     """{exercise: (score, max_score)} of one notebook, graded in this process: its setup
     and solution cells run in a fresh namespace, then ``autograder.grading.local.grade`` (the
     course's reference in this process: these notebooks are the course's own)."""
-    from autograder.grading import local
     from autograder.course import cell_role, grade_id, is_solution
     from autograder.exercises import EXERCISES
+    from autograder.grading import local
     from autograder.grading.reference import LocalReference, read_reference
     reference = LocalReference(read_reference())
     namespace = {"__name__": "__main__"}

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder import ASSIGNMENT  # noqa: F401 - the tests name it from here
-from autograder.course import notebook_in, notebook_path
+from autograder.course import notebook_in, notebook_path  # noqa: F401 - the tests name it from here
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

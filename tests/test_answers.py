@@ -143,10 +143,10 @@ del _scan
 # sandbox is forked from also preloads a module that keeps the reference in a global.
 GRADE = '''
 import json, sys
-from autograder.sandbox import sandbox
+from autograder.sandbox import forkserver
 from autograder.grading.grade import grade_submission
 if sys.argv[2] == "leak":
-    sandbox.process_context().set_forkserver_preload(["autograder.sandbox.preload", "tfkit_leak"])
+    forkserver.process_context().set_forkserver_preload(["autograder.sandbox.preload", "tfkit_leak"])
 result = grade_submission(sys.argv[1], "scan", 20211)
 print(json.dumps({"score": result.score, "reason": result.reason, "output": result.output,
                   "feedback": "\\n".join(e.feedback for e in result.exercises.values())}))

@@ -15,9 +15,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.grading import grade, reference
 from autograder.boundary import replies
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.grading import grade, reference
 from conftest import FULL_MARKS, run, with_cell, write_student
 
 F32 = np.float32

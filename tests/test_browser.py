@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.results import report
+from autograder.results import views
 
 from test_feedback_html import a_class, failing_train, result
 
@@ -106,8 +106,8 @@ def pages(tmp_path_factory):
     for r in [*a_class(), result("long_" + "y" * 50, train=failing_train(), status="incomplete",
                                  reason=hostile),
               result("gil", status="ungradable", reason=unreadable)]:
-        report.write_result(out, r)
-    report.rebuild(out)
+        views.write_result(out, r)
+    views.rebuild(out)
     return out
 
 

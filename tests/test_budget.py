@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grading import grade
 from autograder.exercises import EXERCISES
-from autograder.sandbox.sandbox import Limits
+from autograder.grading import grade
+from autograder.sandbox.settings import Limits
 from conftest import with_cell, write_student
 
 pytestmark = pytest.mark.slow

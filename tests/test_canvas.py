@@ -10,10 +10,10 @@ import re
 import pytest
 
 from autograder import GRADER_ERROR
-from autograder.results import adjust, report
-from autograder.results.exports import canvas
 from autograder.cli import main as cli
 from autograder.exercises import EXERCISES
+from autograder.results import adjust, files, records, views
+from autograder.results.exports import canvas
 
 CANVAS_EXPORT = (
     "Student,ID,SIS User ID,SIS Login ID,Section,tf_from_scratch (4242),Other (7)\n"
@@ -83,10 +83,10 @@ def test_no_silent_zeros_for_students_without_a_grade(tmp_path):
                                                              "dan": "", "eve": "50"}
     out = tmp_path / "out"
     for r in results:
-        report.write_bare_result(out, r)
+        records.write_bare_result(out, r)
     (out / adjust.SETTINGS_FILE).write_text(adjust.Settings(roster_file=str(roster)).to_json())
     adjust.append_override(out, "eve", "total", 50, "handed in on paper")
-    lines = report.write_canvas(out)
+    lines = canvas.write_canvas(out)
     assert len(lines) == 1, lines
     named = set(re.findall(r"\b(ann|bob|cid|dan|eve)\b", lines[0]))
     assert named == {"bob", "cid", "dan"} and "--missing-as-zero" in lines[0]
@@ -108,16 +108,16 @@ def test_grading_with_format_canvas_writes_and_rebuilds_both_files(tmp_path):
     roster.write_text("student_id\nann\n")
     out = tmp_path / "out"
     for r in (result("ann", 90), result("guest", 75)):
-        report.write_result(out, r)
+        views.write_result(out, r)
     settings = adjust.Settings(roster=["ann"], roster_file=str(roster))
-    report.write_atomic(out / adjust.SETTINGS_FILE, settings.to_json())
-    lines = report.rebuild(out, ("tfkit", "canvas"))
+    files.write_atomic(out / adjust.SETTINGS_FILE, settings.to_json())
+    lines = views.rebuild(out, ("tfkit", "canvas"))
     assert rows((out / canvas.CANVAS_FILE).read_text())[1][-1] == "90"
     assert rows((out / canvas.UNMATCHED_FILE).read_text())[1][:2] == ["guest", "75"]
     assert any("not in the Canvas roster" in line and "guest" in line for line in lines)
     adjust.append_override(out, "ann", "total", "50", "resubmission")
     roster.write_text("student_id\nann\nguest\n")
-    assert report.rebuild(out) == []  # canvas.csv exists: rebuilt without --format canvas
+    assert views.rebuild(out) == []  # canvas.csv exists: rebuilt without --format canvas
     assert [r[-1] for r in rows((out / canvas.CANVAS_FILE).read_text())[1:]] == ["50", "75"]
     assert not (out / canvas.UNMATCHED_FILE).exists()
 

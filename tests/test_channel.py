@@ -12,7 +12,7 @@ import pytest
 
 from autograder.boundary import channel
 from autograder.grading.grade import grade_submission
-from autograder.sandbox.sandbox import Limits
+from autograder.sandbox.settings import Limits
 from conftest import with_cell
 
 

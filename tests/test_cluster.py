@@ -97,7 +97,7 @@ def scheduler(worker_folder):
 @pytest.mark.slow
 def test_a_class_graded_on_the_cluster_is_the_local_result(scheduler, tmp_path):
     from autograder.grading.batch import run_round
-    from autograder.sandbox.sandbox import Limits
+    from autograder.sandbox.settings import Limits
     folder = make_class(tmp_path / "submitted", [("full", "full_marks"), ("stub", "untouched"),
                                                  ("mistake", "column_predict"), ("nothing", None)])
     done = run(BIN / "tfgrade", "grade", folder, "--out", tmp_path / "dask", "--scheduler",
@@ -184,11 +184,11 @@ def test_a_submission_cannot_reach_the_worker_grading_it(scheduler, worker_folde
     signals it and reads a file beside it. In the sandbox it finds nothing; with the
     isolation switched off (``route="none"``) the same cell finds the worker, and
     ``predict`` loses its points."""
+    from autograder.exercises import EXERCISES
     from autograder.grading.batch import run_round
     from autograder.grading.cluster import Cluster
-    from autograder.exercises import EXERCISES
     from autograder.grading.reference import read_reference
-    from autograder.sandbox.sandbox import Limits
+    from autograder.sandbox.settings import Limits
     limits = Limits(time_scale=3) if protected else Limits(time_scale=3, route="none")
     with Cluster(scheduler=scheduler, reference_cells=read_reference(ROOT)) as cluster:
         pids = sorted(cluster.client.run(os.getpid).values())
@@ -227,7 +227,7 @@ def test_a_worker_killed_mid_task_costs_no_student(tmp_path, monkeypatch):
     from autograder.grading.batch import run_round
     from autograder.grading.cluster import Cluster
     from autograder.grading.reference import read_reference
-    from autograder.sandbox.sandbox import Limits
+    from autograder.sandbox.settings import Limits
     students = [(f"s{i}", "full_marks" if i % 2 else "untouched") for i in range(6)]
     folder = make_class(tmp_path / "submitted", students)
     writes = Counter()

@@ -1,7 +1,7 @@
 """The check vocabulary: messages say what was expected, what came back, and where."""
 import numpy as np
 
-from autograder.checking.compare import Mistake, score, shape_is, values_close, within, equals
+from autograder.checking.compare import Mistake, equals, score, shape_is, values_close, within
 
 
 def test_values_close_reports_worst_element_with_errors():
@@ -65,8 +65,8 @@ def test_a_wrong_value_matching_no_mistake_gets_the_idea_hint():
 
 
 def test_a_time_out_reads_as_a_time_out_with_a_loop_hint():
-    from autograder.exercises import EXERCISES, cases_for
     from autograder.checking.judge import judge
+    from autograder.exercises import EXERCISES, cases_for
     cases = cases_for(EXERCISES["train"], 1)
     result = judge("train", cases, [{"error": "no answer within 60 s"}] * len(cases), "timeout",
                    "grading train(W, b, inputs, targets, rate, steps) stopped: no answer within 60 s")

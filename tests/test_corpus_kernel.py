@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from autograder.authoring import corpus
-from autograder.grading import local
 from autograder.exercises import EXERCISES, HINTS
+from autograder.grading import local
 from conftest import ROOT
 
 MUTANTS = corpus.mutants(ROOT)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from autograder.authoring import corpus
-from autograder.grading import local
 from autograder.exercises import EXERCISES, TOTAL_POINTS, cases_for
+from autograder.grading import local
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from autograder.results import adjust, report
-from autograder.results.html import class_report, feedback as feedback_html, plots
 from autograder.exercises import EXERCISES
+from autograder.results import adjust, feedback as feedback_md, views
+from autograder.results.html import class_report, feedback as feedback_html, plots
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 GOES_UP = "The loss goes up: this is gradient ascent."
@@ -63,7 +63,7 @@ def failing_train(**extra):
 
 def html_of(r, mode="full", overrides=()):
     final = adjust.final_grade(r, list(overrides), adjust.Settings(feedback=mode))
-    return feedback_html.page(report.feedback_context(r, final, mode, width=None), mode,
+    return feedback_html.page(feedback_md.feedback_context(r, final, mode, width=None), mode,
                               feedback_html.digest(r, final, mode))
 
 
@@ -174,17 +174,17 @@ def test_boundary_geometry():
 
 def test_a_page_is_rewritten_only_when_what_it_shows_changed(tmp_path, monkeypatch):
     r = result(train=failing_train())
-    report.write_views(tmp_path, r)
+    views.write_views(tmp_path, r)
     page = tmp_path / "ann" / "feedback.html"
     first = page.read_text()
     drawn = []
     monkeypatch.setattr(feedback_html, "page", lambda *a: drawn.append(a) or first)
-    report.write_views(tmp_path, r)
+    views.write_views(tmp_path, r)
     assert drawn == []  # same result, same grade: not redrawn
     overrides = [adjust.Override("ann", "train", 9.0, "fine", "")]
-    report.write_views(tmp_path, r, final=adjust.final_grade(r, overrides, adjust.Settings()))
+    views.write_views(tmp_path, r, final=adjust.final_grade(r, overrides, adjust.Settings()))
     assert len(drawn) == 1
-    report.write_views(tmp_path, r, mode="brief")
+    views.write_views(tmp_path, r, mode="brief")
     assert len(drawn) == 2
 
 
@@ -252,24 +252,24 @@ def test_the_report_escapes_student_ids_and_reasons():
 
 def test_report_html_is_rebuilt_with_grades_csv(tmp_path):
     for r in a_class():
-        report.write_result(tmp_path, r)
-    report.rebuild(tmp_path)
+        views.write_result(tmp_path, r)
+    views.rebuild(tmp_path)
     before = (tmp_path / "report.html").read_text()
     assert "Mean 91.2" in before  # ann 92, bob 89, cy 92 and fay 92; dee, eve not counted
     assert all((tmp_path / s / "feedback.html").is_file() for s in ("ann", "bob", "eve"))
     adjust.append_override(tmp_path, "ann", "total", "0", "integrity")
-    report.rebuild(tmp_path)
+    views.rebuild(tmp_path)
     after = (tmp_path / "report.html").read_text()
     assert after != before and "1 student with an override" in after
 
 
 def test_a_report_that_cannot_be_drawn_does_not_cost_grades_csv(tmp_path, monkeypatch, caplog):
-    report.write_result(tmp_path, result())
+    views.write_result(tmp_path, result())
 
     def broken(*args):
         raise RuntimeError("no fonts")
     monkeypatch.setattr(class_report, "page", broken)
-    report.rebuild(tmp_path)
+    views.rebuild(tmp_path)
     assert (tmp_path / "grades.csv").is_file() and "cannot rebuild report.html" in caplog.text
 
 

@@ -22,12 +22,12 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from autograder.results import adjust, breakdown, escape, folding, report
-from autograder.exercises import EXERCISES
-from autograder.exercises import cases_for
-from autograder.exercises.support.variants import variant
-from autograder.checking.judge import ExerciseResult, render_feedback
 from autograder.checking.compare import Check
+from autograder.checking.judge import ExerciseResult, render_feedback
+from autograder.exercises import EXERCISES, cases_for
+from autograder.exercises.support.variants import variant
+from autograder.results import adjust, breakdown, escape, feedback as feedback_md, folding
+from autograder.results.exports import gradescope as gradescope_json, nbgrader_feedback
 
 from test_feedback_html import html_of, result
 
@@ -73,7 +73,7 @@ def test_a_sign_error_in_train_is_one_explanation_and_the_cases_stay_listed_in_h
     train = sign_error_in_train()
     calls = len(call_labels("train"))
     assert train["feedback"].count("✗") == 3 * calls >= 24  # what the grader records
-    text = report.feedback_text(result(train=train))
+    text = feedback_md.feedback_text(result(train=train))
     section = text.split("## train")[1]
     assert section.count("✗") == 3 and section.count("Hint:") == 1
     assert f"{calls - 1} more cases fail the same way" in section
@@ -85,7 +85,7 @@ def test_a_sign_error_in_train_is_one_explanation_and_the_cases_stay_listed_in_h
 
 def test_sum_instead_of_mean_is_one_line_and_a_count():
     loss = sum_in_loss()
-    text = report.feedback_text(result(loss=loss))
+    text = feedback_md.feedback_text(result(loss=loss))
     section = text.split("## loss")[1]
     assert section.count("✗") == 1 and f"{len(call_labels('loss')) - 1} more cases fail the same way" in section
 
@@ -131,7 +131,7 @@ def late_result(**exercises):
 def test_the_grade_shows_automatic_score_each_change_and_the_final_score():
     r = late_result(loss=sum_in_loss())
     final = adjust.final_grade(r, [adjust.Override("sum_loss", "loss", 8, "right idea")], LATE)
-    text = report.feedback_text(r, final)
+    text = feedback_md.feedback_text(r, final)
     lines = [line[2:] for line in text.splitlines() if line.startswith("- ")]
     assert lines[0] == f"Automatic score: {final.auto_total:g}"
     assert lines[1].startswith("loss: changed by your instructor from 0 to 8 (right idea)")
@@ -144,7 +144,7 @@ def test_the_grade_shows_automatic_score_each_change_and_the_final_score():
 
 def html_of_final(r, final):
     from autograder.results.html import feedback as feedback_html
-    return feedback_html.page(report.feedback_context(r, final, width=None), "full",
+    return feedback_html.page(feedback_md.feedback_context(r, final, width=None), "full",
                               feedback_html.digest(r, final, "full"))
 
 
@@ -152,7 +152,7 @@ def test_a_total_override_voids_the_late_penalty_it_replaced():
     r = late_result(loss=sum_in_loss())
     final = adjust.final_grade(r, [adjust.Override("sum_loss", "total", 100, "")], LATE)
     assert final.total == 100 and any("points taken off" in n for n in final.notes)  # adjust's words
-    for shown in (report.feedback_text(r, final), report.gradescope(r, final)["output"],
+    for shown in (feedback_md.feedback_text(r, final), gradescope_json.results_json(r, final)["output"],
                   html_of_final(r, final)):
         assert not re.search(r"\d points? taken off", shown) and "no points taken off" in shown
         assert "Total set by your instructor to 100" in shown
@@ -180,7 +180,7 @@ def rendered_text(source: str) -> dict:
                          ("commonmark", MarkdownIt("commonmark").enable(["table", "strikethrough"]).render),
                          ("jupyter", markdown2html_mistune),
                          ("nbgrader's page", lambda text: mistune.create_markdown(
-                             renderer=report._literal_html(), plugins=["table"])(text))):
+                             renderer=nbgrader_feedback._literal_html(), plugins=["table"])(text))):
         out = render(source)
         shown[name] = (out, html_module.unescape(re.sub(r"<[^>]+>", "", out)))
     return shown
@@ -222,7 +222,7 @@ def test_feedback_markdown_leaves_no_backslash_in_either_renderer():
     r = late_result(loss=sum_in_loss(), train=sign_error_in_train())
     final = adjust.final_grade(r, [adjust.Override("sum_loss", "train_minibatch", 10, "right idea (almost)")],
                                LATE)
-    source = report.feedback_text(r, final)
+    source = feedback_md.feedback_text(r, final)
     assert "\\" not in source
     for html, shown in rendered_text(source).values():
         assert "\\" not in shown and "<table>" in html and "right idea (almost)" in shown
@@ -234,9 +234,9 @@ def test_gradescope_text_has_no_runs_of_spaces():
     r = late_result(loss=sum_in_loss())
     r = {**r, "status": "incomplete", "reason": reason}
     final = adjust.final_grade(r, [], LATE)
-    out = report.gradescope(r, final)
+    out = gradescope_json.results_json(r, final)
     assert "  " not in out["output"] and reason in out["output"]
-    assert "  " not in report.feedback_context(r, final)["reason"]
+    assert "  " not in feedback_md.feedback_context(r, final)["reason"]
 
 
 def test_each_step_gives_the_points_it_added_and_they_add_up():

@@ -17,10 +17,10 @@ import statistics
 
 import pytest
 
-from autograder.results import adjust
-from autograder.grading import batch
-from autograder.cli import main as cli
+from autograder.cli import common, main as cli
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.grading import batch
+from autograder.results import adjust
 from test_round import fake_grade, submit
 
 DUE = "2026-12-01T23:59+00:00"
@@ -30,7 +30,7 @@ ON_TIME, A_DAY_LATE = "2026-12-01 20:00:00.000000 UTC", "2026-12-02 10:00:00.000
 @pytest.fixture
 def round_out(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(batch, "grade_submission", fake_grade)
-    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
+    monkeypatch.setattr(common, "warm_up", lambda jobs=None: None)
     folder, out = tmp_path / "submitted", tmp_path / "out"
     submit(folder, "ann", when=ON_TIME)
     submit(folder, "ben", "\n", when=A_DAY_LATE)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from autograder.authoring import corpus
-from autograder.grading import local
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.grading import local
 from conftest import ROOT
 
 # One honest "computes nothing" answer per exercise (tests/mutants/<exercise>/<name>.py).

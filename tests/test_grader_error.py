@@ -16,10 +16,10 @@ import multiprocessing
 import pytest
 
 from autograder import GRADER_ERROR
+from autograder.cli import common, main as cli
 from autograder.grading import batch
-from autograder.cli import main as cli
 from autograder.integrations import gradescope_bundle as gradescope
-from autograder.sandbox import sandbox
+from autograder.sandbox import forkserver
 from conftest import FULL_MARKS, write_student, read
 
 
@@ -61,8 +61,8 @@ def _end_at_once():
 
 @pytest.fixture(params=["no interpreter", "ends before ready"])
 def broken_start(request, monkeypatch):
-    monkeypatch.setattr(sandbox, "process_context", lambda: _BrokenStart(request.param))
-    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
+    monkeypatch.setattr(forkserver, "process_context", lambda: _BrokenStart(request.param))
+    monkeypatch.setattr(common, "warm_up", lambda jobs=None: None)
     return request.param
 
 
@@ -97,9 +97,9 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_zero(broken_start, 
 
 
 def test_gradescope_writes_no_score_for_a_grader_error(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(sandbox, "process_context", lambda: _BrokenStart("no interpreter"))
-    monkeypatch.setattr(sandbox, "start_forkserver", lambda: None)
-    monkeypatch.setattr(sandbox, "import_quietly", lambda *a, **k: None)
+    monkeypatch.setattr(forkserver, "process_context", lambda: _BrokenStart("no interpreter"))
+    monkeypatch.setattr(forkserver, "start_forkserver", lambda: None)
+    monkeypatch.setattr(forkserver, "import_quietly", lambda *a, **k: None)
     (tmp_path / "source").mkdir()
     (tmp_path / "submission").mkdir()
     (tmp_path / "submission" / FULL_MARKS.name).write_bytes(FULL_MARKS.read_bytes())

@@ -18,9 +18,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.integrations import gradescope_bundle as gradescope
-from autograder.results import report
 from autograder.exercises import EXERCISES
+from autograder.integrations import gradescope_bundle as gradescope
+from autograder.results.exports import gradescope as gradescope_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample_class" / "submitted"
@@ -60,7 +60,7 @@ def a_result(loss_score=3.33):
 
 @pytest.mark.parametrize("visibility", gradescope.VISIBILITIES)
 def test_results_json_follows_the_specification(visibility):
-    output = report.gradescope(a_result(), visibility=visibility)
+    output = gradescope_json.results_json(a_result(), visibility=visibility)
     jsonschema.validate(output, GRADESCOPE_RESULTS)
     assert output["visibility"] == visibility and {t["visibility"] for t in output["tests"]} == {visibility}
     assert output["stdout_visibility"] == "hidden"  # what the grader printed is not for students

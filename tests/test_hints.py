@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from autograder.exercises import COMMON_ERROR_HINTS, EXERCISES, HINTS
 from autograder.checking.judge import HINT_SLOW
+from autograder.exercises import COMMON_ERROR_HINTS, EXERCISES, HINTS
 from solution_text import quoted, solution_lines
 from conftest import SOURCE
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sandbox import sandbox
-from autograder.grading.batch import grade_class
 from autograder.exercises import EXERCISES
+from autograder.grading.batch import grade_class
 from autograder.grading.grade import grade_submission
-from autograder.sandbox.sandbox import Limits
+from autograder.sandbox import forkserver, process, settings
+from autograder.sandbox.settings import Limits
 from conftest import ROOT, with_cell, write_student
 
 pytestmark = [pytest.mark.slow,
@@ -139,7 +139,7 @@ def test_planted_answers_are_out_of_reach_on_the_unprivileged_route(tmp_path, pl
 def test_planted_answers_are_found_without_the_allowlist(tmp_path, planted, full_marks):
     secret, paths, _ = planted
     result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"),
-                   off(sandbox.FILESYSTEM))
+                   off(settings.FILESYSTEM))
     assert_clean_run(result)
     assert result.exercises["predict"].score < PREDICT_POINTS
 
@@ -228,7 +228,7 @@ def daemon_cell(marker: str) -> str:
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_no_process_outlives_its_grading(tmp_path, full_marks, protected):
     marker = f"tfd{uuid.uuid4().hex[:8]}"
-    limits = FAST if protected else off(sandbox.PROCESSES, sandbox.CGROUP)
+    limits = FAST if protected else off(settings.PROCESSES, settings.CGROUP)
     try:
         result = grade(tmp_path, with_cell(full_marks, daemon_cell(marker), after="setup_imports"),
                        limits)
@@ -289,7 +289,7 @@ def sysv_segments() -> set:
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_nothing_is_left_on_the_host(tmp_path, full_marks, protected):
     marker = f"tfkit-litter-{uuid.uuid4().hex[:8]}"
-    limits = FAST if protected else off(sandbox.FILESYSTEM, sandbox.IPC)
+    limits = FAST if protected else off(settings.FILESYSTEM, settings.IPC)
     left = []
     try:
         result = grade(tmp_path, with_cell(full_marks, litter_cell(marker), after="setup_imports"),
@@ -333,7 +333,7 @@ def test_a_saboteur_cannot_touch_the_students_graded_beside_it(tmp_path, full_ma
     write_student(submitted, "a_saboteur", with_cell(full_marks, SABOTEUR, after="setup_imports"))
     for index in range(5):
         write_student(submitted, f"honest_{index}", full_marks)
-    limits = off(cell_seconds=6) if protected else off(sandbox.PROCESSES, sandbox.USER, cell_seconds=6)
+    limits = off(cell_seconds=6) if protected else off(settings.PROCESSES, settings.USER, cell_seconds=6)
     results = grade_class([submitted], tmp_path / "out", seed=SEED, jobs=2, limits=limits,
                           progress=False)
     honest = {r["student_id"]: r["score"] for r in results if r["student_id"].startswith("honest")}
@@ -358,7 +358,7 @@ def memory_hog(megabytes: int) -> str:
 
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_a_memory_kill_is_recorded_as_the_memory_cap(tmp_path, full_marks, protected):
-    limits = off(memory_mb=400) if protected else off(sandbox.CGROUP, memory_mb=400)
+    limits = off(memory_mb=400) if protected else off(settings.CGROUP, memory_mb=400)
     result = grade(tmp_path, with_cell(full_marks, memory_hog(1200), replace="predict"), limits)
     feedback = result.exercises["predict"].feedback
     assert result.exercises["predict"].score == 0
@@ -368,17 +368,17 @@ def test_a_memory_kill_is_recorded_as_the_memory_cap(tmp_path, full_marks, prote
 
 def test_the_warning_names_what_is_missing(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(sandbox.isolation, "can_make_user_namespace", lambda: False)
-    warning = sandbox.missing_isolation()
+    monkeypatch.setattr(settings.isolation, "can_make_user_namespace", lambda: False)
+    warning = settings.missing_isolation()
     assert "NOT isolated" in warning and "user namespaces" in warning
-    monkeypatch.setattr(sandbox.isolation, "can_make_user_namespace", lambda: True)
-    assert sandbox.missing_isolation() == ""
+    monkeypatch.setattr(settings.isolation, "can_make_user_namespace", lambda: True)
+    assert settings.missing_isolation() == ""
 
 
 def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, monkeypatch, capsys,
                                                                      full_marks):
     """The warning comes before TensorFlow starts (here: instead of it)."""
-    from autograder.cli import main as cli
+    from autograder.cli import common, main as cli
 
     class Started(Exception):
         pass
@@ -387,8 +387,8 @@ def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, mon
         raise Started
 
     write_student(tmp_path / "in", "someone", full_marks)
-    monkeypatch.setattr(sandbox, "missing_isolation", lambda: "grading is NOT isolated: test")
-    monkeypatch.setattr(cli, "_warm_up", start)
+    monkeypatch.setattr(settings, "missing_isolation", lambda: "grading is NOT isolated: test")
+    monkeypatch.setattr(common, "warm_up", start)
     with pytest.raises(Started):
         cli.main(["grade", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--quiet"])
     assert "WARNING: grading is NOT isolated: test" in capsys.readouterr().err
@@ -410,7 +410,7 @@ FD_PROBE = breaks_predict_if_found(
 def test_no_descriptor_of_the_grader_reaches_student_code(tmp_path, full_marks, protected):
     """The forkserver's alive pipe and the resource tracker's pipe were inherited once;
     a submission wrote to them to crash the forkserver and make root unlink files."""
-    limits = FAST if protected else off(sandbox.DESCRIPTORS)
+    limits = FAST if protected else off(settings.DESCRIPTORS)
     result = grade(tmp_path, with_cell(full_marks, FD_PROBE, after="predict"), limits)
     assert_clean_run(result)
     assert (result.score == 100) is protected, result.exercises["predict"].feedback
@@ -462,13 +462,13 @@ ENV_GRADER = '''
 import json, os, sys
 from multiprocessing import forkserver
 from autograder.grading import reference
-from autograder.sandbox import sandbox
 from autograder.grading.batch import grade_class
-from autograder.sandbox.sandbox import Limits
+from autograder.sandbox import forkserver as tfkit_forkserver, settings
+from autograder.sandbox.settings import Limits
 protected = sys.argv[3] == "protected"
 if not protected:  # the forkserver started from the grader's whole environment, as it did
-    sandbox.forkserver_environment = lambda: {**os.environ, "PYTHONSAFEPATH": "1"}
-limits = Limits(disable=frozenset() if protected else frozenset({sandbox.ENVIRONMENT}))
+    tfkit_forkserver.forkserver_environment = lambda: {**os.environ, "PYTHONSAFEPATH": "1"}
+limits = Limits(disable=frozenset() if protected else frozenset({settings.ENVIRONMENT}))
 results = grade_class([sys.argv[1]], sys.argv[2], seed=5, jobs=1, limits=limits, progress=False)
 pids = [forkserver._forkserver._forkserver_pid]
 for ref in reference._shared.values():
@@ -513,10 +513,10 @@ def test_the_graders_environment_reaches_no_file_under_out(tmp_path, full_marks,
 
 KEYRING_GRADER = '''
 import ctypes, json, os, platform, sys
-from autograder.sandbox import sandbox
 from autograder.grading.grade import grade_submission
+from autograder.sandbox import process
 from autograder.sandbox.isolation import UID_BASE
-from autograder.sandbox.sandbox import Limits
+from autograder.sandbox.settings import Limits
 ADD_KEY, KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
 libc = ctypes.CDLL(None, use_errno=True)
 secret = os.environ.pop("TFKIT_KEY_SECRET").encode()
@@ -528,7 +528,7 @@ assert libc.syscall(ADD_KEY, b"user", b"tfkit-instructor", secret, len(secret), 
 def sandbox_key_users():
     with open("/proc/key-users") as table:
         uids = [int(line.split(":")[0]) for line in table]
-    return [uid for uid in uids if uid >= UID_BASE or uid == sandbox.SHARED_UID]
+    return [uid for uid in uids if uid >= UID_BASE or uid == process.SHARED_UID]
 
 
 def forget(uid):
@@ -579,10 +579,10 @@ KEY_HUNT = breaks_predict_if_found(
 
 KEYRING_RUNS = [  # name, protections switched off, students graded one after another
     ("protected", [], 2),
-    ("keyring alone", [sandbox.SYSCALLS, sandbox.PROC_MASK], 1),
-    ("filter and masks, no keyring", [sandbox.KEYRING], 1),
-    ("neither", [sandbox.KEYRING, sandbox.SYSCALLS, sandbox.PROC_MASK], 1),
-    ("filter off, one uid for all", [sandbox.SYSCALLS, sandbox.USER], 2),
+    ("keyring alone", [settings.SYSCALLS, settings.PROC_MASK], 1),
+    ("filter and masks, no keyring", [settings.KEYRING], 1),
+    ("neither", [settings.KEYRING, settings.SYSCALLS, settings.PROC_MASK], 1),
+    ("filter off, one uid for all", [settings.SYSCALLS, settings.USER], 2),
 ]
 
 
@@ -658,10 +658,10 @@ def test_a_refused_system_call_fails_cleanly_in_student_code(tmp_path, full_mark
     mount and a clone into a new user namespace each raise PermissionError in student
     code, which goes on (the notebook keeps full marks). Without the filter, some
     succeed or fail otherwise (ENOENT, EBADF, ESRCH, EFAULT ...)."""
-    limits = FAST if protected else off(sandbox.SYSCALLS)
+    limits = FAST if protected else off(settings.SYSCALLS)
     result = grade(tmp_path, with_cell(full_marks, REFUSED_PROBE, after="predict"), limits)
     assert_clean_run(result)
-    assert (sandbox.SYSCALLS in result.isolation) is protected
+    assert (settings.SYSCALLS in result.isolation) is protected
     assert (result.score == 100) is protected, result.exercises["predict"].feedback
 
 
@@ -681,7 +681,7 @@ def test_host_wide_proc_files_read_empty(tmp_path, full_marks, protected):
     """/proc/keys and /proc/key-users list every uid's key counts and the keys a process
     may view; /proc/timer_list and /proc/sched_debug every task's timers: masked, they
     read empty (here /proc/keys and /proc/key-users are readable without the mask)."""
-    limits = FAST if protected else off(sandbox.PROC_MASK)
+    limits = FAST if protected else off(settings.PROC_MASK)
     result = grade(tmp_path, with_cell(full_marks, PROC_PROBE, after="predict"), limits)
     assert_clean_run(result)
     assert (result.score == 100) is protected, result.exercises["predict"].feedback

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grading import grade
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.grading import grade
 from conftest import with_cell, write_student
 
 pytestmark = pytest.mark.slow

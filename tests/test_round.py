@@ -16,10 +16,10 @@ import time
 
 import pytest
 
-from autograder.results import adjust, escape, report
-from autograder.grading import batch, grade
-from autograder.cli import main as cli
+from autograder.cli import common, grade as cli_grade, main as cli, parsers
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.grading import batch, grade
+from autograder.results import adjust, escape, files, grades_csv, kit, records, table as grade_table
 from conftest import BIN, FULL_MARKS, ROOT, error_lines
 
 NAMES = list(EXERCISES)
@@ -61,7 +61,7 @@ def submit(folder, student, extra: str = "", when: str | None = None):
 
 
 def rows(out):
-    with open(out / report.GRADES_FILE, newline="") as handle:
+    with open(out / grades_csv.GRADES_FILE, newline="") as handle:
         return {r["student_id"]: r for r in csv.DictReader(handle)}
 
 
@@ -107,7 +107,7 @@ def test_other_kits_grader_errors_and_incomplete_results_are_graded_again(fake, 
     folder, out = tmp_path / "submitted", tmp_path / "out"
     submit(folder, "ann")
     grade_round(folder, out)
-    monkeypatch.setattr(report, "kit_fingerprint", lambda: "9.9.9+other")
+    monkeypatch.setattr(kit, "kit_fingerprint", lambda: "9.9.9+other")
     _, summary = grade_round(folder, out)
     assert summary.regraded == [("ann", "kit changed")]
     path = out / "ann" / "result.json"
@@ -302,7 +302,7 @@ def test_extensions_csv_is_appended_and_bad_lines_are_reported(fake, tmp_path, c
 
 
 def test_nbgrader_feedback_is_remembered_by_overrides_and_extensions(fake, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
+    monkeypatch.setattr(common, "warm_up", lambda jobs=None: None)
     folder, out, feedback = tmp_path / "submitted", tmp_path / "out", tmp_path / "feedback"
     submit(folder, "ann", when="2026-12-03 12:00:00.000000 UTC")
     assert cli.main(["grade", str(folder), "--out", str(out), "--quiet", "--due",
@@ -383,7 +383,7 @@ def test_ignored_files_are_listed_and_the_output_folder_is_no_student(tmp_path):
 
 def test_the_cli_ends_with_the_summary_and_exits_3_when_some_are_ungradable(fake, tmp_path,
                                                                             monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_warm_up", lambda jobs=None: None)
+    monkeypatch.setattr(common, "warm_up", lambda jobs=None: None)
     folder = tmp_path / "submitted"
     submit(folder, "ann")
     (folder / "broken" / "tf_from_scratch").mkdir(parents=True)  # no notebook: ungradable
@@ -407,7 +407,7 @@ def test_progress_is_a_line_per_student_when_stderr_is_no_terminal(fake, tmp_pat
     batch.run_round([folder], out, seed=1, jobs=1, progress=True)  # capsys: stderr is a pipe
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "grading 3 students" and len(lines) == 4, lines
-    scores = {r["student_id"]: r["score"] for r in report.read_results(out)}
+    scores = {r["student_id"]: r["score"] for r in records.read_results(out)}
     for i, line in enumerate(lines[1:], start=1):
         student = line.split(": ")[1]
         assert line.startswith(f"graded {i}/3: {student}: {scores[student]:g} (00:0")
@@ -435,7 +435,7 @@ def test_progress_is_a_bar_on_a_terminal():
 
 
 def test_help_is_for_users_and_lists_every_option():
-    parser = cli._parser()
+    parser = parsers.parser()
     text = parser.format_help()
     assert "_grade" not in text and "``" not in text and ":func:" not in text
     usages = text.split("commands and their options")[1]
@@ -473,7 +473,7 @@ def test_autograde_before_generate_assignment_says_what_to_run(tmp_path):
 def test_table_reasons_are_cut_between_words():
     reason = "cell 12 (predict) was skipped: no answer within 15 s; " * 5
     result = grade.Result(student_id="ann", status="incomplete", reason=reason).to_dict()
-    line = report.table([result]).splitlines()[-1]
+    line = grade_table.table([result]).splitlines()[-1]
     shown = line.split("(", 1)[1]
     assert shown.endswith("…)") and len(shown) <= 72
     words = set(reason.split())
@@ -482,8 +482,8 @@ def test_table_reasons_are_cut_between_words():
 
 @pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
 def test_output_files_follow_the_umask(umask, mode, tmp_path):
-    code = (f"import os; os.umask({umask}); from autograder.results import report; "
-            f"report.write_atomic(r'{tmp_path / 'f.csv'}', 'x')")
+    code = (f"import os; os.umask({umask}); from autograder.results import files; "
+            f"files.write_atomic(r'{tmp_path / 'f.csv'}', 'x')")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     assert (tmp_path / "f.csv").stat().st_mode & 0o777 == mode
 
@@ -495,7 +495,7 @@ def test_the_contract_without_tensorflow_matches_the_exercises():
         assert (entry.signature, entry.points) == (exercises.EXERCISES[name].signature,
                                                     exercises.EXERCISES[name].points)
     assert TOTAL_POINTS == exercises.TOTAL_POINTS
-    done = subprocess.run([sys.executable, "-c", "import sys, autograder.results.report, autograder.cli.main, "
+    done = subprocess.run([sys.executable, "-c", "import sys, autograder.results.views, autograder.cli.main, "
                            "autograder.grading.submissions; print('tensorflow' in sys.modules)"],
                           capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "False"
@@ -512,12 +512,12 @@ def test_due_date_from_nbgraders_gradebook(tmp_path, monkeypatch):
     from autograder.cli import main as cli
     monkeypatch.chdir(tmp_path)
     with pytest.raises(cli.UsageError, match="no gradebook.db here"):
-        cli._due("gradebook")
+        cli_grade.due_date("gradebook")
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
         gradebook.add_assignment(ASSIGNMENT)
     with pytest.raises(cli.UsageError, match="has no due date"):
-        cli._due("gradebook")
+        cli_grade.due_date("gradebook")
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
         gradebook.update_or_create_assignment(ASSIGNMENT, duedate=datetime.datetime(2026, 12, 1, 22, 59))
-    due = datetime.datetime.fromisoformat(cli._due("gradebook"))
+    due = datetime.datetime.fromisoformat(cli_grade.due_date("gradebook"))
     assert due == datetime.datetime(2026, 12, 1, 22, 59, tzinfo=datetime.timezone.utc)

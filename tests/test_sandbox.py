@@ -12,10 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sandbox import sandbox
 from autograder.exercises import EXERCISES
 from autograder.grading.grade import grade_submission
-from autograder.sandbox.sandbox import FILESYSTEM, Limits
+from autograder.sandbox import client, forkserver, settings
+from autograder.sandbox.settings import FILESYSTEM, Limits
 from conftest import ROOT, with_cell
 
 SEED = 5
@@ -208,8 +208,8 @@ def test_a_sandbox_without_its_own_filesystem_leaves_no_scratch_folder(tmp_path,
     host_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(host_tmp))
     if not protected:
-        monkeypatch.setattr(sandbox, "_remove_scratch", lambda folder: None)
-    with sandbox.Sandbox(Limits(route="none", disable=frozenset({sandbox.CGROUP}))) as box:
+        monkeypatch.setattr(client, "_remove_scratch", lambda folder: None)
+    with client.Sandbox(Limits(route="none", disable=frozenset({settings.CGROUP}))) as box:
         box.start()
         assert len(list(host_tmp.glob("tfkit-*"))) == 1
     assert (list(host_tmp.glob("tfkit-*")) == []) is protected
@@ -217,12 +217,12 @@ def test_a_sandbox_without_its_own_filesystem_leaves_no_scratch_folder(tmp_path,
 
 CWD_GRADER = '''
 import sys
-from autograder.sandbox import sandbox
 from autograder.grading.grade import grade_submission
-from autograder.sandbox.sandbox import Limits
+from autograder.sandbox import forkserver
+from autograder.sandbox.settings import Limits
 if sys.argv[2] == "off":  # the forkserver's python -c then looks in the working folder first
-    clean = sandbox.forkserver_environment
-    sandbox.forkserver_environment = lambda: {k: v for k, v in clean().items()
+    clean = forkserver.forkserver_environment
+    forkserver.forkserver_environment = lambda: {k: v for k, v in clean().items()
                                               if k != "PYTHONSAFEPATH"}
 result = grade_submission(sys.argv[1], "x", 5, Limits(time_scale=3))
 print(result.status, result.score)
@@ -263,7 +263,7 @@ with open(os.environ["MARKER"], "a") as marker:
     marker.write(f"{os.getpid()}\\n")
 if __name__ == "__main__":
     from autograder.grading.grade import grade_submission
-    from autograder.sandbox.sandbox import Limits
+    from autograder.sandbox.settings import Limits
     result = grade_submission(os.environ["NOTEBOOK"], "x", 5, Limits(time_scale=3))
     print(result.status, result.score)
 '''

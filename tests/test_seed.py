@@ -25,7 +25,7 @@ from autograder.course import notebook_in
 from autograder.exercises import EXERCISES, cases_for
 from autograder.exercises.support.variants import variant
 from autograder.grading.grade import code_cells, derive_case_seed, grade_submission, runnable_cells
-from autograder.sandbox.sandbox import Limits
+from autograder.sandbox.settings import Limits
 from conftest import BIN, ROOT, SUBMITTED, grade_id, graded_parts, read, run, write_student
 
 SUM_LOSS = notebook_in(SUBMITTED / "sum_loss")

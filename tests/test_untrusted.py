@@ -27,13 +27,15 @@ import numpy as np
 import pytest
 
 from autograder import GRADER_ERROR
-from autograder.grading import batch, grade
-from autograder.results import escape, report
-from autograder.sandbox import harness
-from autograder.checking import judge
 from autograder.boundary import replies, wire
+from autograder.checking import judge
 from autograder.checking.compare import Check
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.grading import batch, grade
+from autograder.results import (escape, feedback as feedback_md, files, grades_csv,
+                                table as grade_table, views)
+from autograder.results.exports import gradescope as gradescope_json
+from autograder.sandbox import harness
 from conftest import FULL_MARKS, ROOT, SUBMITTED, with_cell, write_student
 
 SUM_LOSS = SUBMITTED / "sum_loss" / "tf_from_scratch" / "tf_from_scratch.ipynb"
@@ -95,7 +97,7 @@ def copy_student(folder, student, source=SUBMITTED):
 
 
 def rows(out):
-    with open(out / report.GRADES_FILE, newline="") as handle:
+    with open(out / grades_csv.GRADES_FILE, newline="") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
@@ -407,13 +409,14 @@ def test_an_exception_at_any_stage_costs_only_that_student(stage, in_process, tm
     monkeypatch.setattr(batch, "grade_submission",
                         lambda path, student, seed, limits: grade_as(student, path, limits=limits))
     target = {"grade_submission": (batch, real_grade), "judge": (grade, grade.judge),
-              "write_result": (report, report.write_result),
-              "feedback_text": (report, report.feedback_text), "gradescope": (report, report.gradescope)}
+              "write_result": (views, views.write_result),
+              "feedback_text": (feedback_md, feedback_md.feedback_text),
+              "gradescope": (gradescope_json, gradescope_json.results_json)}
     module, real = target[stage]
     if stage == "grade_submission":
         monkeypatch.setattr(batch, "grade_submission", _fail_for("sum_loss", batch.grade_submission))
     else:
-        monkeypatch.setattr(module, stage, _fail_for("sum_loss", real))
+        monkeypatch.setattr(module, real.__name__, _fail_for("sum_loss", real))
     caplog.set_level(logging.ERROR, logger="autograder")
     results = batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=20211, jobs=1,
                                 progress=False, formats=("tfkit", "gradescope"))
@@ -428,14 +431,14 @@ def test_an_exception_at_any_stage_costs_only_that_student(stage, in_process, tm
 
 def test_grades_csv_is_written_even_when_writing_it_fails_along_the_way(tmp_path, monkeypatch):
     calls = []
-    real = report.write_grades
+    real = grades_csv.write_grades
 
     def flaky(out_dir):
         calls.append(out_dir)
         if len(calls) == 1:
             raise Injected("disk hiccup")
         return real(out_dir)
-    monkeypatch.setattr(report, "write_grades", flaky)
+    monkeypatch.setattr(grades_csv, "write_grades", flaky)
     monkeypatch.setattr(batch, "grade_submission", lambda path, student, seed, limits: grade.Result(
         student_id=student, score=1.0, seed=seed))
     for student in ["ann", "ben"]:
@@ -549,15 +552,15 @@ def test_a_class_with_links_fifos_and_hostile_names(in_process, tmp_path):
             and not p.is_relative_to(out) and p.parent != tmp_path and p.parent.name != "elsewhere"] == []
     for path in out.rglob("*"):
         assert path.is_dir() or SECRET not in path.read_text(errors="replace")
-    with open(out / report.GRADES_FILE, newline="") as handle:
+    with open(out / grades_csv.GRADES_FILE, newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
 
 
 @pytest.mark.parametrize("student_id", ["..", ".", "", "a/b", "../x", "/etc"])
 def test_writes_stay_under_out(student_id, tmp_path):
-    with pytest.raises(report.OutsideOutput):
-        report.write_result(tmp_path / "out", grade.Result(student_id=student_id).to_dict())
+    with pytest.raises(files.OutsideOutput):
+        views.write_result(tmp_path / "out", grade.Result(student_id=student_id).to_dict())
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
@@ -565,8 +568,8 @@ def test_a_planted_link_in_out_is_not_written_through(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "out" / "ann").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(report.OutsideOutput):
-        report.write_result(tmp_path / "out", grade.Result(student_id="ann").to_dict())
+    with pytest.raises(files.OutsideOutput):
+        views.write_result(tmp_path / "out", grade.Result(student_id="ann").to_dict())
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
@@ -625,8 +628,8 @@ def test_feedback_and_gradescope_keep_student_text_literal(in_process, tmp_path)
         assert test["output_format"] == "md"
         assert "<img" not in _rendered(test["output"]) and "<h1" not in _rendered(test["output"])
     result = grade.Result(student_id="s", reason=FENCE_BREAKER).to_dict()
-    assert "<img" not in _rendered(report.feedback_text(result))
-    assert "<h1" not in _rendered(report.gradescope(result)["output"])
+    assert "<img" not in _rendered(feedback_md.feedback_text(result))
+    assert "<h1" not in _rendered(gradescope_json.results_json(result)["output"])
 
 
 def _invisible(text: str) -> list:
@@ -636,7 +639,7 @@ def _invisible(text: str) -> list:
 def test_the_terminal_table_shows_escapes_not_effects():
     results = [grade.Result(student_id=EVIL_ID, reason="\x1b[31mred\r\u202eevil").to_dict(),
                grade.Result(student_id="plain").to_dict()]
-    shown = report.table(results)
+    shown = grade_table.table(results)
     assert _invisible(shown) == [] and "\\x1b" in shown and "\\r" in shown
     assert len(shown.splitlines()) == 2 + len(results)
 
@@ -660,7 +663,7 @@ def test_the_progress_bar_and_the_log_show_escapes(tmp_path, monkeypatch, caplog
     monkeypatch.setattr(batch, "Submission", batch.Submission)
     monkeypatch.setattr(batch, "find_submissions", lambda paths: [
         batch.Submission(EVIL_ID.replace("/", "_").replace("\n", " "), tmp_path / "x.ipynb")])
-    monkeypatch.setattr(report, "student_folder", lambda out, sid: tmp_path / "out" / "s")
+    monkeypatch.setattr(files, "student_folder", lambda out, sid: tmp_path / "out" / "s")
 
     def fail(*args):
         raise Injected("\x1b]0;pwned\x07")
@@ -674,14 +677,14 @@ def test_the_progress_bar_and_the_log_show_escapes(tmp_path, monkeypatch, caplog
 def test_csv_cells_never_start_a_formula():
     hostile = ["=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
     results = [{**grade.Result(student_id=h, status=h, reason=h).to_dict()} for h in hostile]
-    cells = [c for row in csv.reader(io.StringIO(report.grades_csv(results), newline="")) for c in row]
+    cells = [c for row in csv.reader(io.StringIO(grades_csv.grades_csv(results), newline="")) for c in row]
     assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
     assert "'=1+1" in cells
 
 
 def test_html_templates_would_be_autoescaped():
     from jinja2 import DictLoader
-    env = report._templates.overlay(loader=DictLoader({"t.html.j2": "{{ x }}", "t.md.j2": "{{ x }}"}))
+    env = feedback_md._templates.overlay(loader=DictLoader({"t.html.j2": "{{ x }}", "t.md.j2": "{{ x }}"}))
     assert env.get_template("t.html.j2").render(x="<img onerror=1>") == "&lt;img onerror=1&gt;"
     assert env.get_template("t.md.j2").render(x="<b>") == "<b>"  # Markdown: escaped by filters
 

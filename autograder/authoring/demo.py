@@ -89,7 +89,7 @@ def demo(root: Path) -> int:
     _run(workspace, tfgrade, "grade", "submitted", "--out", "grades", "--force", "--quiet")
     tfgrade_seconds = time.monotonic() - started
 
-    from autograder.results.report import read_results
+    from autograder.results.records import read_results
     results = {r["student_id"]: r for r in read_results(workspace / "grades")}
     print(f"\n{'student':<20} {'nbgrader':>9} {'tfgrade':>8}  agree")
     agree = 0

@@ -17,8 +17,8 @@ import numpy as np
 
 from autograder.exercises import (accuracy, grad, loss, model_grad, model_loss, my_dense, my_model,
                                   predict, train, train_minibatch, train_with_optimizer)
-from autograder.exercises.support import hints, variants
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.support import hints, variants
 from autograder.exercises.support.hints import COMMON_ERROR_HINTS, HINT_NOT_DONE
 
 __all__ = ["EXERCISES", "TOTAL_POINTS", "HINTS", "Exercise", "cases_for", "COMMON_ERROR_HINTS",

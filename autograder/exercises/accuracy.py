@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking.compare import Check, Mistake, backed, describe, values_close
 from autograder.boundary.replies import answer
+from autograder.checking.compare import Check, Mistake, backed, describe, values_close
 from autograder.exercises.exercise import Exercise
 from autograder.exercises.support.inputs import blob_case, changed, sigmoid, sizes, tensors
 from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary

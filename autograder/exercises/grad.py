@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking.compare import backed, shape_is
 from autograder.boundary.replies import answer
-from autograder.exercises.support import bands
+from autograder.checking.compare import backed, shape_is
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.support import bands
 from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
 from autograder.exercises.support.observations import gradient, loss_value
 from autograder.exercises.support.variants import expecting, fields, judging, probing, vary

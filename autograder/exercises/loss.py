@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking.compare import Mistake, backed, within
 from autograder.boundary.replies import answer
-from autograder.exercises.support import bands
+from autograder.checking.compare import Mistake, backed, within
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.support import bands
 from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
 from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
 from autograder.exercises.support.observations import single_number

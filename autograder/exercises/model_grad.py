@@ -1,12 +1,12 @@
 """Exercise 9: ``model_grad(model, inputs, targets)``, gradients for a model's variables."""
 from __future__ import annotations
 
-from autograder.checking.compare import Check, backed, equals
 from autograder.boundary.replies import answer, answers
-from autograder.exercises.support import bands
+from autograder.checking.compare import Check, backed, equals
 from autograder.exercises.exercise import Exercise
-from autograder.exercises.support.inputs import keras_model, tensors
 from autograder.exercises.model_loss import cases
+from autograder.exercises.support import bands
+from autograder.exercises.support.inputs import keras_model, tensors
 from autograder.exercises.support.observations import gradient, loss_value
 from autograder.exercises.support.variants import expecting, fields, judging, probing
 

@@ -1,13 +1,13 @@
 """Exercise 8: ``model_loss(model, inputs, targets)``, with a Keras loss object."""
 from __future__ import annotations
 
-from autograder.checking.compare import Mistake, backed, between
 from autograder.boundary.replies import answer
-from autograder.exercises.support.lazy import tf
-from autograder.exercises.support import bands
+from autograder.checking.compare import Mistake, backed, between
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.support import bands
 from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
 from autograder.exercises.support.inputs import blob_case, changed, keras_model, sizes, tensors
+from autograder.exercises.support.lazy import tf
 from autograder.exercises.support.observations import in_band, single_number
 from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
 

@@ -1,15 +1,15 @@
 """Exercise 6: ``MyDense``, a custom Keras layer with ``build``/``call`` and ``add_weight``."""
 from __future__ import annotations
 
-from autograder.checking.compare import Check, backed, shape_is
 from autograder.boundary.replies import answer, count
-from autograder.exercises.support.lazy import tf
+from autograder.checking.compare import Check, backed, shape_is
 from autograder.exercises.exercise import Exercise
-from autograder.exercises.support.variants import expecting, fields, judging, probing, vary
+from autograder.exercises.support.inputs import changed, f32, layer_case
 from autograder.exercises.support.layers import (LAYER_FIELDS, affine, alt_output_right,
                                                  alternative_weights, follows, shape_of,
                                                  through_trainable, trainable, with_weights)
-from autograder.exercises.support.inputs import changed, f32, layer_case
+from autograder.exercises.support.lazy import tf
+from autograder.exercises.support.variants import expecting, fields, judging, probing, vary
 
 HINT_INIT = ("The layer has weights before it ever saw an input: create them in build(), "
              "where input_shape tells you the input size, not in __init__.")

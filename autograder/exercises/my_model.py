@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking.compare import Check, backed, shape_is
 from autograder.boundary.replies import flag
-from autograder.exercises.support.lazy import tf
+from autograder.checking.compare import Check, backed, shape_is
 from autograder.exercises.exercise import Exercise
-from autograder.exercises.support.variants import expecting, fields, judging, probing, vary
 from autograder.exercises.support.inputs import changed, layer_case
 from autograder.exercises.support.layers import (LAYER_FIELDS, affine, alternative_weights, follows,
                                                  shape_of, through_trainable, trainable,
                                                  with_weights)
+from autograder.exercises.support.lazy import tf
+from autograder.exercises.support.variants import expecting, fields, judging, probing, vary
 
 HINT_DENSE_ATTR = ("model.dense is not a MyDense layer: the model creates its one layer, with a "
                    "single output, in __init__, and keeps it in the attribute the contract names.")

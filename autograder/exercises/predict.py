@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking.compare import Mistake, backed, shape_is, values_close
 from autograder.boundary.replies import answer
+from autograder.checking.compare import Mistake, backed, shape_is, values_close
 from autograder.exercises.exercise import Exercise
 from autograder.exercises.support.hints import HINT_NO_BIAS
 from autograder.exercises.support.inputs import blob_case, changed, sigmoid, sizes, tensors

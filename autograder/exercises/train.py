@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checking.compare import Mistake, backed, between, equals
 from autograder.boundary.replies import answer, numbers
-from autograder.exercises.support import bands
+from autograder.checking.compare import Mistake, backed, between, equals
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.support import bands
 from autograder.exercises.support.hints import HINT_ASCENT, HINT_STEPS
 from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
 from autograder.exercises.support.variants import (expecting, fields, idea, judging, plotting,

@@ -5,17 +5,17 @@ import math
 
 import numpy as np
 
-from autograder.checking.compare import Check, Mistake, backed, between, close, equals, show, within
 from autograder.boundary.replies import BIAS, KERNEL, count, numbers
+from autograder.checking.compare import Check, Mistake, backed, between, close, equals, show, within
+from autograder.exercises.exercise import Exercise
 from autograder.exercises.support import bands
 from autograder.exercises.support.batch_order import kept_order, replay
-from autograder.exercises.exercise import Exercise
 from autograder.exercises.support.hints import HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED
 from autograder.exercises.support.inputs import (blob_case, changed, f32, keras_model,
                                                  mean_cross_entropy, sgd, tensors, weights)
-from autograder.exercises.train import losses_and_boundary
 from autograder.exercises.support.variants import (expecting, fields, idea, judging, plotting,
                                                    probing, vary)
+from autograder.exercises.train import losses_and_boundary
 
 HINT_EPOCHS = "Return one mean loss per epoch."
 HINT_DROPPED_BATCH = ("The last, smaller batch was skipped: model.fit makes ceil(n / batch_size) "

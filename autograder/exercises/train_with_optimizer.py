@@ -1,17 +1,17 @@
 """Exercise 10: ``train_with_optimizer(model, optimizer, inputs, targets, steps)``."""
 from __future__ import annotations
 
-from autograder.checking.compare import Check, Mistake, backed, between, equals
 from autograder.boundary.replies import BIAS, KERNEL, count, numbers
-from autograder.exercises.support import bands
+from autograder.checking.compare import Check, Mistake, backed, between, equals
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.support import bands
 from autograder.exercises.support.hints import (HINT_OPTIMIZER_STEPS, HINT_OPTIMIZER_UNUSED,
                                                 HINT_STEPS)
 from autograder.exercises.support.inputs import (blob_case, changed, keras_model, sgd, sizes,
                                                  tensors, weights)
-from autograder.exercises.train import HINT_AFTER_UPDATE, losses_and_boundary
 from autograder.exercises.support.variants import (expecting, fields, idea, judging, plotting,
                                                    probing, vary)
+from autograder.exercises.train import HINT_AFTER_UPDATE, losses_and_boundary
 
 HINT_NOT_OPTIMIZER_RUN = idea("The values are not those of `steps` updates by the optimizer passed in: "
                               "each step takes (loss, grads) from model_grad, records the loss, then "

@@ -7,7 +7,7 @@ for an incomplete result, the same time limits (:func:`stale`). ``--force`` grad
 everyone again. With a roster, a rostered student with nothing submitted is recorded
 ``missing``; a submission from someone not on it is graded and flagged, never dropped.
 Each run ends by rebuilding grades.csv and every feedback with the instructor's
-overrides (``report.rebuild``), and by counting what it did (:class:`Summary`).
+overrides (``results.views.rebuild``), and by counting what it did (:class:`Summary`).
 
 One student never costs the others: any exception while grading, judging or writing a
 student is caught at that student, logged with its traceback for the instructor, and
@@ -31,12 +31,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder import ASSIGNMENT, GRADER_ERROR
-from autograder.results import adjust, escape, report
-from autograder.grading.grade import Result, grade_submission
-from autograder.sandbox.sandbox import Limits
+from autograder import ASSIGNMENT, GRADER_ERROR  # noqa: F401
+from autograder.grading.grade import Result, grade_submission  # noqa: F401
 from autograder.grading.submissions import (NotASubmission, Submission, find_submissions, inside,
                                             unique_ids)  # noqa: F401
+from autograder.results import adjust, escape, files, grades_csv, kit, records, views  # noqa: F401
+from autograder.sandbox.settings import Limits  # noqa: F401
 
 log = logging.getLogger(__name__)
 MAX_ID_CHARS = escape.MAX_ID_CHARS
@@ -100,7 +100,7 @@ def fingerprint(submission: Submission, seed: int, limits: Limits) -> dict:
     submitted_at, _ = adjust.read_timestamp(folder) if folder is not None else (None, "")
     content = submission.content_hash() or f"none: {submission.reason}"
     return {"notebook_sha256": content, "seed": seed, "assignment": ASSIGNMENT,
-            "kit": report.kit_fingerprint(), "submitted_at": submitted_at,
+            "kit": kit.kit_fingerprint(), "submitted_at": submitted_at,
             "limits": {"time_scale": limits.time_scale, "cell_seconds": limits.cell_seconds,
                        **({"submission_seconds": limits.submission_seconds}
                           if limits.submission_seconds is not None else {})},
@@ -126,7 +126,7 @@ def stale(previous: dict | None, key: dict) -> str:
 
 
 def _previous(out_dir: Path, student_id: str) -> dict | None:
-    path = out_dir / student_id / report.RESULT_FILE
+    path = out_dir / student_id / records.RESULT_FILE
     if path.is_symlink() or not path.is_file():
         return None
     try:
@@ -140,12 +140,12 @@ def record(out_dir: Path, submission: Submission, result: dict, seed: int, forma
     """Write one student's files and return what was recorded: the result, or, if
     writing it failed, a grader-error result in its place. Never raises."""
     try:
-        report.write_result(out_dir, result, formats)
+        views.write_result(out_dir, result, formats)
         return result
     except Exception as exc:  # noqa: BLE001
         fallback = grader_error(submission, seed, "writing the result of", exc)
     try:
-        report.write_bare_result(out_dir, fallback)
+        records.write_bare_result(out_dir, fallback)
     except Exception:  # noqa: BLE001 - even the bare fallback cannot be written (disk full?)
         log.exception("cannot write any result for %s", escape.terminal(submission.student_id))
     return fallback
@@ -153,9 +153,9 @@ def record(out_dir: Path, submission: Submission, result: dict, seed: int, forma
 
 def _write_grades(out_dir: Path) -> None:
     try:
-        report.write_grades(out_dir)
+        grades_csv.write_grades(out_dir)
     except Exception:  # noqa: BLE001 - retried after the last student
-        log.exception("cannot write %s yet", report.GRADES_FILE)
+        log.exception("cannot write %s yet", grades_csv.GRADES_FILE)
 
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_ALL_GRADED = 0, 1, 2, 3
@@ -228,7 +228,7 @@ def _settle(out_dir: Path, settings: dict | None) -> adjust.Settings:
     for key, value in (settings or {}).items():
         if value is not None:
             setattr(stored, key, value)
-    report.write_atomic(out_dir / adjust.SETTINGS_FILE, stored.to_json())
+    files.write_atomic(out_dir / adjust.SETTINGS_FILE, stored.to_json())
     return stored
 
 
@@ -236,9 +236,9 @@ def _record_missing(out_dir: Path, roster: list, submitted: set, seed: int, form
     for student in roster:
         if student in submitted or _previous(out_dir, student) is not None:
             continue
-        result = Result(student_id=student, status="missing", reason=report.MISSING_REASON,
+        result = Result(student_id=student, status="missing", reason=records.MISSING_REASON,
                         seed=seed).to_dict()
-        record(out_dir, Submission(student, None, report.MISSING_REASON, student), result, seed,
+        record(out_dir, Submission(student, None, records.MISSING_REASON, student), result, seed,
                formats)
         summary.missing.append(student)
 
@@ -291,8 +291,8 @@ def run_round(paths, out_dir, *, seed: int, jobs: int | None = None, force: bool
             graded = grade_locally(todo, seed, limits, jobs)
         _write_all(out_dir, graded, len(todo), seed, formats, progress)
     finally:
-        summary.problems = report.rebuild(out_dir, formats, nbgrader_feedback)
-    results = report.read_results(out_dir)
+        summary.problems = views.rebuild(out_dir, formats, nbgrader_feedback)
+    results = records.read_results(out_dir)
     summary.statuses = Counter(r.get("status", "") for r in results)
     overrides, _ = adjust.read_overrides(out_dir)
     summary.late = sum(1 for r in results if (adjust.final_grade(r, overrides, stored).late_seconds

@@ -82,9 +82,9 @@ class WarmWorker(distributed.WorkerPlugin):
         self.reference_cells = [tuple(cell) for cell in reference_cells or ()]
 
     def setup(self, worker=None) -> None:
-        from autograder.sandbox import sandbox
+        from autograder.sandbox import forkserver
         _allow_children()
-        sandbox.start_forkserver()
+        forkserver.start_forkserver()
         if self.reference_cells:
             from autograder.grading.batch import warm_reference
             # one reference process per thread of this worker (one, as docs/cluster.md asks)
@@ -113,7 +113,7 @@ class Task:
     submitted_as: str
     cells: tuple  # (label, source) pairs: the notebook's runnable cells
     seed: int
-    limits: object  # sandbox.Limits
+    limits: object  # sandbox.settings.Limits
     reference: str  # the digest of the course's reference cells (reference.cells_digest)
     kit: str
     case_seed: int | None = None  # derived here, with the course's key no worker holds
@@ -138,10 +138,10 @@ def _reference_of(task: Task):
 def grade_task(task: Task):
     """Grade one student on a worker; returns the :class:`grade.Result`."""
     global _kit_checked
-    from autograder.results import report
     from autograder.grading.grade import grade_cells
+    from autograder.results import kit
     if _kit_checked != task.kit:
-        own = report.kit_fingerprint()
+        own = kit.kit_fingerprint()
         if own != task.kit:
             raise KitMismatch(f"this worker's kit is {own}, the client's {task.kit}: install the "
                               "same tfkit on the client and every worker")
@@ -191,7 +191,7 @@ class Cluster:
 
     def missing_isolation(self) -> list:
         """One line per worker that cannot isolate submissions."""
-        from autograder.sandbox.sandbox import missing_isolation
+        from autograder.sandbox.settings import missing_isolation
         found = self.client.run(missing_isolation)
         return [f"{worker}: {why}" for worker, why in sorted(found.items()) if why]
 
@@ -248,17 +248,17 @@ class Cluster:
 
     def task_of(self, student_id: str, submitted_as: str, cells, seed: int, limits) -> Task:
         """The :class:`Task` that grades ``cells`` (``grade.runnable_cells``)."""
-        from autograder.results import report
         from autograder.grading.grade import derive_case_seed
+        from autograder.results import kit
         cells = tuple(tuple(c) for c in cells)
         return Task(student_id, submitted_as, cells, seed, limits, self.reference,
-                    report.kit_fingerprint(), derive_case_seed(seed, cells))
+                    kit.kit_fingerprint(), derive_case_seed(seed, cells))
 
     def task(self, submission, seed: int, limits):
         """The :class:`Task` that grades ``submission``, or its result (plain data)
         when there is nothing to send: no notebook, or one that cannot be read."""
-        from autograder.grading.grade import Result, Ungradable, code_cells
         from autograder.grading.batch import grader_error
+        from autograder.grading.grade import Result, Ungradable, code_cells
         reason = submission.reason
         if submission.notebook is not None:
             try:

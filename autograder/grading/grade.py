@@ -33,12 +33,13 @@ import nbformat
 
 from autograder import ASSIGNMENT, GRADER_ERROR
 from autograder.boundary import replies
+from autograder.checking.compare import Check
+from autograder.checking.judge import MALFORMED, ExerciseResult, judge, render_feedback
 from autograder.course import case_key, cell_role, grade_id
 from autograder.exercises import EXERCISES, TOTAL_POINTS, cases_for
 from autograder.grading.reference import Reference, ReferenceFailed
-from autograder.checking.compare import Check
-from autograder.checking.judge import MALFORMED, ExerciseResult, judge, render_feedback
-from autograder.sandbox.sandbox import Crashed, Limits, Sandbox, Timeout, Unavailable
+from autograder.sandbox.client import Crashed, Sandbox, Timeout, Unavailable
+from autograder.sandbox.settings import Limits
 
 SKIPPED_ROLES = {"test", "check", "demo"}
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from autograder import DEFAULT_SEED
+from autograder.checking.judge import ExerciseResult, judge
 from autograder.exercises import EXERCISES, cases_for
 from autograder.grading.grade import answerer
 from autograder.sandbox.harness import ReferenceRefused, run_exercise, stand_ins
-from autograder.checking.judge import ExerciseResult, judge
 
 
 def grade(name: str, namespace: dict, reference, seed: int = DEFAULT_SEED) -> ExerciseResult:

@@ -38,10 +38,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder.sandbox import cgroups
 from autograder import course
 from autograder.boundary import replies
 from autograder.exercises import EXERCISES
+from autograder.sandbox import cgroups
 
 CALL_SECONDS = 60.0  # a single reference computation; far more than any takes
 # The reference processes' own limits: every process of a pool is in one cgroup (as a
@@ -219,7 +219,8 @@ def _start_worker(cells, group=None) -> None:
         group.join()  # before it allocates anything of its own
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from autograder.sandbox.sandbox import exit_with_parent, one_tensorflow_thread
+    from autograder.sandbox.forkserver import exit_with_parent
+    from autograder.sandbox.process import one_tensorflow_thread
     exit_with_parent()  # not an orphan when the grader or a Dask worker is killed
     one_tensorflow_thread()  # as in the sandbox
     _worker = _Worker(cells)
@@ -264,7 +265,7 @@ class Reference:
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                from autograder.sandbox.sandbox import process_context
+                from autograder.sandbox.forkserver import process_context
                 self._group = cgroups.create(self.processes * MEMORY_MB_PER_PROCESS * 2 ** 20,
                                              self.processes * TASKS_PER_PROCESS)
                 self._executor = ProcessPoolExecutor(self.processes, mp_context=process_context(),

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import autograder
 from autograder import ASSIGNMENT, DEFAULT_SEED, GRADER_ERROR
-from autograder.results import templating
 from autograder.course import KEY_FILE, case_key, notebook_path
+from autograder.results import templating
 
 CONFIG_FILE = "tfkit-gradescope.json"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -115,7 +115,7 @@ def bundle_bytes(visibility: str = "visible", seed: int = DEFAULT_SEED, feedback
     """The autograder zip, in memory."""
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
-    from autograder.results.report import kit_version
+    from autograder.results.kit import kit_version
     version = kit_version()
     config = {"visibility": visibility, "seed": seed, "feedback": feedback,
               "time_scale": time_scale, "cell_seconds": cell_seconds, "kit": version}
@@ -135,7 +135,7 @@ def bundle_bytes(visibility: str = "visible", seed: int = DEFAULT_SEED, feedback
 
 def write_bundle(out: Path, **choices) -> Path:
     """Write the autograder zip to ``out`` (atomically)."""
-    from autograder.results.report import write_atomic
+    from autograder.results.files import write_atomic
     out = Path(out)
     write_atomic(out, bundle_bytes(**choices))
     return out
@@ -174,10 +174,12 @@ class GraderFault(RuntimeError):
 def run(root: Path) -> Path:
     """Grade ``root/submission`` and write ``root/results/results.json`` (and tfkit's own
     files, result.json and the feedback, in ``root/results/tfkit/``)."""
-    from autograder.results import adjust, report
     from autograder.grading.batch import grade_one
-    from autograder.sandbox.sandbox import Limits, import_quietly, start_forkserver
     from autograder.grading.submissions import Submission
+    from autograder.results import adjust, feedback, files, records, views
+    from autograder.results.exports import gradescope
+    from autograder.sandbox.settings import Limits
+    from autograder.sandbox.forkserver import import_quietly, start_forkserver
     config = load_config(root)
     started = time.monotonic()
     notebook, reason = find_notebook(root / "submission")
@@ -193,15 +195,15 @@ def run(root: Path) -> Path:
         # no results.json: Gradescope then reports a failed autograder run, which the
         # instructor can re-run, instead of a 0 the student did not earn
         raise GraderFault(result.get("reason", GRADER_ERROR))
-    mode = config["feedback"] if config["feedback"] in report.FEEDBACK_MODES else "full"
+    mode = config["feedback"] if config["feedback"] in feedback.FEEDBACK_MODES else "full"
     final = adjust.final_grade(result, [], adjust.Settings(feedback=mode))
     results_dir = root / "results"
-    report.write_views(results_dir / "tfkit", result, ("tfkit",), final, mode)
-    report.write_bare_result(results_dir / "tfkit", result)
-    output = report.gradescope(result, final, mode, visibility=config["visibility"])
+    views.write_views(results_dir / "tfkit", result, ("tfkit",), final, mode)
+    records.write_bare_result(results_dir / "tfkit", result)
+    output = gradescope.results_json(result, final, mode, visibility=config["visibility"])
     output["execution_time"] = round(time.monotonic() - started, 2)
     path = results_dir / "results.json"
-    report.write_atomic(path, json.dumps(output, indent=2))
+    files.write_atomic(path, json.dumps(output, indent=2))
     return path
 
 

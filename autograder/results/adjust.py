@@ -34,8 +34,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder import GRADER_ERROR
-from autograder.results import escape
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.results import escape
 
 OVERRIDES_FILE = "overrides.csv"
 EXTENSIONS_FILE = "extensions.csv"

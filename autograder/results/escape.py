@@ -12,7 +12,7 @@ the grade sheet. Each sink gets one function here, and every writer uses it:
 - :func:`csv_cell`: a cell a spreadsheet would run as a formula gets a leading ``'``.
 
 Gradescope's output is Markdown, so it uses the Markdown functions. HTML output, when
-it comes, must go through a Jinja2 environment with autoescaping (see ``report``).
+it comes, must go through a Jinja2 environment with autoescaping (see ``templating``).
 """
 from __future__ import annotations
 

@@ -1,16 +1,16 @@
 """Imported once by the sandbox's forkserver: everything a submission needs before its
-first cell runs (``sandbox.PRELOAD``, and the system call filter built), quietly. Never
-``reference``.
+first cell runs (``forkserver.PRELOAD``, and the system call filter built), quietly. Never
+``grading.reference``.
 
 It also marks the forkserver's main module as the grader's main script (named by
-``sandbox.MAIN_SCRIPT_VARIABLE``), so that its children do not run that script again
-one by one (``sandbox._tell_forkserver_the_main_script`` says why)."""
+``forkserver.MAIN_SCRIPT_VARIABLE``), so that its children do not run that script again
+one by one (``forkserver._tell_forkserver_the_main_script`` says why)."""
 import importlib.machinery
 import os
 import sys
 
 from autograder.sandbox import isolation
-from autograder.sandbox.sandbox import MAIN_SCRIPT_VARIABLE, PRELOAD, import_quietly
+from autograder.sandbox.forkserver import MAIN_SCRIPT_VARIABLE, PRELOAD, import_quietly
 
 import_quietly(*PRELOAD)
 

@@ -12,8 +12,8 @@ too (no bias, an activation): they are judged, once, by the output's own check, 
 still show that the output is computed from the weights the grader set."""
 from __future__ import annotations
 
-from autograder.checking.compare import Check, Mistake, close, values_close
 from autograder.boundary.replies import answer, count, shape
+from autograder.checking.compare import Check, Mistake, close, values_close
 from autograder.exercises.support.hints import HINT_NO_ATTRS, HINT_NO_BIAS, HINT_WEIGHT_SHAPES
 from autograder.exercises.support.inputs import f32, sigmoid
 

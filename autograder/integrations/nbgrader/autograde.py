@@ -4,7 +4,7 @@ Run from an nbgrader course root, after ``nbgrader generate_assignment`` (before
 the command stops with one line, grading no one). It loads the course's
 ``nbgrader_config.py`` the way nbgrader does, grades every submission in ``submitted/``
 in the sandbox, several at a time, then runs nbgrader's own ``Autograde`` pipeline,
-whose :class:`SandboxedGrading` step picks those results up (``nbgrader_sandbox``).
+whose :class:`SandboxedGrading` step picks those results up (``sandboxed``).
 nbgrader therefore writes the gradebook, the timestamps and the ``autograded/``
 notebooks itself, and formgrader, manual overrides, ``generate_feedback`` and
 ``export`` work unchanged.
@@ -88,14 +88,14 @@ def submissions(app, assignment: str, force: bool) -> dict:
 
 
 def _pregrade(item, seed, limits) -> None:
-    from autograder.integrations.nbgrader import sandboxed as nbgrader_sandbox
     from autograder.grading.grade import Ungradable, grade_notebook, read_notebook
+    from autograder.integrations.nbgrader import sandboxed
     student, path = item
     try:
         notebook = read_notebook(path)
     except Ungradable:
         return  # nbgrader's pipeline reports an unreadable notebook itself
-    nbgrader_sandbox.remember(notebook, seed, limits, grade_notebook(notebook, student, seed, limits))
+    sandboxed.remember(notebook, seed, limits, grade_notebook(notebook, student, seed, limits))
 
 
 def _pregrade_here(todo: dict, seed, limits, jobs, shown) -> None:
@@ -111,8 +111,8 @@ def _pregrade_on(cluster, todo: dict, seed, limits, shown) -> None:
     """The same on a Dask cluster (``cluster.Cluster``): each notebook read once, here,
     and graded on the workers; a student the cluster could not grade is graded by the
     pipeline."""
-    from autograder.integrations.nbgrader import sandboxed as nbgrader_sandbox
     from autograder.grading.grade import Ungradable, read_notebook, runnable_cells
+    from autograder.integrations.nbgrader import sandboxed
     notebooks = {}
 
     def items():
@@ -127,7 +127,7 @@ def _pregrade_on(cluster, todo: dict, seed, limits, shown) -> None:
     for student, outcome in cluster.grade(items()):
         shown.update(student)
         if hasattr(outcome, "exercises"):
-            nbgrader_sandbox.remember(notebooks.pop(student), seed, limits, outcome)
+            sandboxed.remember(notebooks.pop(student), seed, limits, outcome)
 
 
 def autograde(app, assignment: str, jobs: int | None = None, force: bool = False,

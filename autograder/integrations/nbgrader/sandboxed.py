@@ -84,7 +84,7 @@ class SandboxedGrading(NbGraderPreprocessor):
     cell_seconds = Float(15.0, help="Time limit of each top-level cell.").tag(config=True)
 
     def limits(self):
-        from autograder.sandbox.sandbox import Limits
+        from autograder.sandbox.settings import Limits
         return Limits(time_scale=self.time_scale, cell_seconds=self.cell_seconds)
 
     def preprocess(self, nb, resources):

@@ -38,7 +38,7 @@ def graded(request):
     """The graded submission (graded once per session, in the sandbox)."""
     # Imported here, not at the top: a run without --tfkit-submission starts no grader.
     from autograder.grading.grade import grade_submission
-    from autograder.results.report import write_atomic
+    from autograder.results.files import write_atomic
     config = request.config
     path = config.getoption("--tfkit-submission")
     if not path:

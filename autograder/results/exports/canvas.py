@@ -30,6 +30,8 @@ from pathlib import Path
 
 from autograder import ASSIGNMENT
 from autograder.results import adjust, escape
+from autograder.results.files import write_atomic
+from autograder.results.records import read_results
 
 CANVAS_FILE = "canvas.csv"
 UNMATCHED_FILE = "canvas_unmatched.csv"
@@ -168,3 +170,45 @@ def sheets(results: list, roster_path, overrides=(), settings: adjust.Settings |
             "not in the roster: add their Canvas ID, SIS User ID or SIS Login ID, or enter the "
             "grade by hand"]])
     return canvas.getvalue(), rest.getvalue(), unmatched
+
+
+def write_canvas(out_dir: Path) -> list:
+    """Rebuild canvas.csv (and canvas_unmatched.csv) from the result files and the
+    round's roster. Returns lines for the instructor: who could not be matched, or why
+    nothing was written."""
+    out_dir = Path(out_dir)
+    settings = adjust.Settings.load(out_dir)
+    if not settings.roster_file:
+        return [f"{CANVAS_FILE} not written: Canvas needs a roster (--roster ROSTER.csv)"]
+    overrides, _ = adjust.read_overrides(out_dir)
+    results = read_results(out_dir)
+    try:
+        sheet, rest, unmatched = sheets(results, settings.roster_file, overrides, settings)
+    except CanvasError as exc:
+        return [f"{CANVAS_FILE} not written: {exc}"]
+    write_atomic(out_dir / CANVAS_FILE, sheet)
+    lines = _canvas_blanks(results, overrides, settings)
+    if not unmatched:
+        (out_dir / UNMATCHED_FILE).unlink(missing_ok=True)
+        return lines
+    write_atomic(out_dir / UNMATCHED_FILE, rest)
+    return [*lines, f"not in the Canvas roster, so not in {CANVAS_FILE} (listed in "
+            f"{UNMATCHED_FILE}): {_names(unmatched)}"]
+
+
+def _names(ids: list, most: int = 20) -> str:
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def _canvas_blanks(results: list, overrides, settings: adjust.Settings) -> list:
+    """A line naming the students canvas.csv gives no score, by status, or none."""
+    blank = {}
+    for r in results:
+        final = adjust.final_grade(r, list(overrides), settings)
+        if score_cell(r, final, settings.missing_as_zero) == "":
+            blank.setdefault(r.get("status", ""), []).append(r["student_id"])
+    if not blank:
+        return []
+    parts = "; ".join(f"{status}: {_names(ids)}" for status, ids in sorted(blank.items()))
+    zeros = "" if settings.missing_as_zero else " (--missing-as-zero gives missing and ungradable 0)"
+    return [f"{CANVAS_FILE}: no score, so Canvas leaves them ungraded, for {parts}{zeros}"]

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
-
 import re
+from collections import defaultdict
+from pathlib import Path
 
 from autograder import ASSIGNMENT, GRADER_ERROR
-from autograder.results import adjust, breakdown, templating
-from autograder.results.html import plots
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from autograder.results import adjust, breakdown, templating
+from autograder.results.files import write_atomic
+from autograder.results.html import plots
+from autograder.results.records import read_results
 
 REPORT_FILE = "report.html"
 SUBMITTED = ("graded", "incomplete")  # statuses whose scores say something about the work
@@ -166,3 +168,13 @@ def page(results: list, overrides=(), settings: adjust.Settings | None = None) -
             data["timing"]["values"], 0, "grading time per submission (s)"))
     return templating.templates.get_template("report.html.j2").render(**data, figures=figures,
                                                                       band_colour=band_colour)
+
+
+def write_class_report(out_dir: Path, results: list | None = None) -> Path:
+    """Rebuild report.html, the class report, from the result files in ``out_dir``."""
+    out_dir = Path(out_dir)
+    overrides, _ = adjust.read_overrides(out_dir)
+    results = read_results(out_dir) if results is None else results
+    path = out_dir / REPORT_FILE
+    write_atomic(path, page(results, overrides, adjust.Settings.load(out_dir)))
+    return path

@@ -2,7 +2,7 @@
 
 The page shows what feedback.md shows (the grade step by step, the score table, each
 mistake explained once with its hint, advice), prepared by the same
-``report.feedback_context``, plus the cases folded under each mistake (``folding``) and
+``feedback.feedback_context``, plus the cases folded under each mistake (``folding``) and
 pictures drawn from numbers the grader already has (``plots``):
 
 - for every graded student, a bar per exercise with the share of its points;
@@ -30,9 +30,11 @@ import math
 import re
 from pathlib import Path
 
-from autograder.results import folding, templating
-from autograder.results.html import plots
 from autograder.exercises import EXERCISES
+from autograder.results import adjust, folding, templating
+from autograder.results.feedback import feedback_context
+from autograder.results.files import write_atomic
+from autograder.results.html import plots
 
 FEEDBACK_HTML = "feedback.html"
 _DIGEST = re.compile(rb'<meta name="tfkit-digest" content="([0-9a-f]{64})">')
@@ -127,7 +129,7 @@ def exercise_figure(name: str, exercise: dict, mode: str) -> dict | None:
 
 
 def page(context: dict, mode: str, page_digest: str) -> str:
-    """The whole feedback.html for ``context`` (``report.feedback_context`` with
+    """The whole feedback.html for ``context`` (``feedback.feedback_context`` with
     ``width=None``): each exercise's failures folded (``folding``), the cases that
     fail the same way as the first listed in a ``<details>`` element."""
     result = context["r"]
@@ -144,3 +146,16 @@ def page(context: dict, mode: str, page_digest: str) -> str:
     return templating.templates.get_template("feedback.html.j2").render(
         **{**context, "sections": sections}, table=table, figures=figures, summary=summary,
         digest=page_digest, same_way=folding.same_way)
+
+
+def write_feedback_html(folder: Path, result: dict, final: adjust.Final, mode: str = "full") -> bool:
+    """A student's feedback.html, unless the one there was made from the same inputs
+    (redrawing its figures for every student on every run would cost seconds per class).
+    Returns whether it was written."""
+    path = folder / FEEDBACK_HTML
+    wanted = digest(result, final, mode)
+    if is_current(path, wanted):
+        return False
+    write_atomic(path, page(feedback_context(result, final, mode, width=None), mode,
+                                          wanted))
+    return True
