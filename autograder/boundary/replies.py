@@ -157,9 +157,8 @@ KERNEL = weights(lambda case: (case["W"].shape[0], 1))
 BIAS = weights(lambda case: (1,))
 
 
-def _fields(name: str, case: dict, value) -> dict:
-    from autograder.exercises import EXERCISES
-    schema = EXERCISES[name].schema(case)
+def _fields(exercise, case: dict, value) -> dict:
+    name, schema = exercise.name, exercise.schema(case)
     if not isinstance(value, dict) or set(value) != set(schema):
         keys = sorted(map(str, value))[:10] if isinstance(value, dict) else type(value).__name__
         raise Malformed(f"{name}: expected the fields {sorted(schema)}, got {keys}")
@@ -172,33 +171,35 @@ def _fields(name: str, case: dict, value) -> dict:
     return plain
 
 
-def outcome(name: str, case: dict, value) -> dict:
-    """One case's outcome, validated: ``{"ok": fields}``, ``{"error": text}`` or
-    ``{"missing": the exercise's own name}``."""
+def outcome(exercise, case: dict, value) -> dict:
+    """One case's outcome for ``exercise`` (its ``name``, ``defines`` and ``schema``),
+    validated: ``{"ok": fields}``, ``{"error": text}`` or ``{"missing": the exercise's
+    own name}``."""
+    name = exercise.name
     if not isinstance(value, dict) or len(value) != 1 or not value.keys() <= {"ok", "error", "missing"}:
         raise Malformed(f"{name}: an outcome must be one of ok, error or missing")
     (kind, content), = value.items()
     if kind == "ok":
-        return {"ok": _fields(name, case, content)}
+        return {"ok": _fields(exercise, case, content)}
     if kind == "error":
         return {"error": text(content)}
-    from autograder.exercises import EXERCISES
-    if content != EXERCISES[name].defines:
-        raise Malformed(f"{name}: a missing name that is not {EXERCISES[name].defines!r}")
-    return {"missing": EXERCISES[name].defines}
+    if content != exercise.defines:
+        raise Malformed(f"{name}: a missing name that is not {exercise.defines!r}")
+    return {"missing": exercise.defines}
 
 
-def outcomes(name: str, cases: list, values) -> list:
+def outcomes(exercise, cases: list, values) -> list:
     """Every case's outcome, validated (see :func:`outcome`); one per case."""
     if not isinstance(values, list) or len(values) != len(cases):
-        raise Malformed(f"{name}: expected {len(cases)} outcomes, got "
+        raise Malformed(f"{exercise.name}: expected {len(cases)} outcomes, got "
                         f"{len(values) if isinstance(values, list) else type(values).__name__}")
-    return [outcome(name, case, value) for case, value in zip(cases, values)]
+    return [outcome(exercise, case, value) for case, value in zip(cases, values)]
 
 
-def exercise_reply(name: str, cases: list, reply) -> list:
+def exercise_reply(exercise, cases: list, reply) -> list:
     """The validated outcomes in the sandbox's reply to an exercise request. A reply with
     the harness's own failure report (``failed``) raises :class:`Failed` with its text."""
+    name = exercise.name
     if not isinstance(reply, dict):
         raise Malformed(f"{name}: the reply is not a dict")
     if "outcomes" not in reply:
@@ -206,7 +207,7 @@ def exercise_reply(name: str, cases: list, reply) -> list:
         if isinstance(failed, str):
             raise Failed(text(failed))
         raise Malformed(f"{name}: neither outcomes nor a failure")
-    return outcomes(name, cases, reply["outcomes"])
+    return outcomes(exercise, cases, reply["outcomes"])
 
 
 def cell_reply(reply) -> dict:

@@ -97,7 +97,7 @@ def judge(name: str, cases: list, outcomes: list, status: str = "graded", reason
     if status == "timeout":
         return _timed_out(exercise, cases, reason)
     try:
-        outcomes = replies.outcomes(name, cases, outcomes)
+        outcomes = replies.outcomes(exercise, cases, outcomes)
     except replies.Malformed as exc:
         status, reason = "crashed", f"{MALFORMED} ({exc})"
         outcomes = [{"error": reason}] * len(cases)

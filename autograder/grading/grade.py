@@ -408,7 +408,7 @@ def judge_reply(name: str, cases: list, reply, expected=None) -> ExerciseResult:
     a reply that does not fit the exercise's schema is graded ``crashed`` with the
     reason. Never raises for anything the sandbox can send."""
     try:
-        outcomes = replies.exercise_reply(name, cases, reply)
+        outcomes = replies.exercise_reply(EXERCISES[name], cases, reply)
     except replies.Malformed as exc:
         reason = str(exc) if isinstance(exc, replies.Failed) else f"{MALFORMED} ({exc})"
         return judge(name, cases, [{"error": reason}] * len(cases), "crashed", reason)
