@@ -1,20 +1,13 @@
 """tfkit's autograder for the "TensorFlow from scratch" assignment.
 
-Modules, from the contract outwards:
-
-- ``exercises``: the contract of every exercise (name, signature, points, inputs,
-  probe, checks, hints), declared once and used everywhere else.
-- ``reference``: the instructor's implementations the checks compare with.
-- ``compare``: the small vocabulary of tensor-aware checks whose messages students read.
-- ``harness``: what runs next to student code (executes cells, runs probes).
-- ``sandbox``: the isolated process student code runs in, and its limits.
-- ``grade``: grading one submission; ``batch``: grading a class.
-- ``kernel``: the same checks inside a Jupyter kernel (nbgrader's hidden tests).
-- ``report``: result.json, grades.csv, feedback and Gradescope output.
-- ``cli``: the ``tfgrade`` command.
+Sub-packages by role (docs/modules.md names every module): ``exercises`` (the registry, one
+module per exercise), ``boundary`` (plain data between grader and sandbox), ``checking``
+(compare, judge), ``sandbox``, ``grading``, ``results`` (result files, feedback, exports,
+pages), ``integrations`` (nbgrader, pytest, Gradescope), ``authoring`` (build, self-tests,
+visible checks, demo) and ``cli`` (``tfgrade``).
 
 This package file stays import-free on purpose: the sandbox preloads parts of the
-package and must not pull in ``reference``.
+package and must not pull in ``grading.reference``.
 """
 
 ASSIGNMENT = "tf_from_scratch"

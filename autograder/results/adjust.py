@@ -360,17 +360,24 @@ class Settings:
             return LatePolicy()
 
 
-def read_roster(path) -> list:
-    """Student ids from a roster CSV: the column ``student_id`` (or ``id``, ``username``,
-    ``login``), else the first column. Blank lines are skipped; duplicates are refused."""
+def roster_rows(path, error: type[Exception] = AdjustError) -> list:
+    """A roster CSV's rows (a spreadsheet's byte-order mark dropped, blank rows skipped);
+    ``error`` names the file when it cannot be read or is empty."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise AdjustError(f"roster {path}: {exc.strerror or type(exc).__name__}") from None
+        raise error(f"roster {path}: {exc.strerror or type(exc).__name__}") from None
     rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
     if not rows:
-        raise AdjustError(f"roster {path}: empty")
+        raise error(f"roster {path}: empty")
+    return rows
+
+
+def read_roster(path) -> list:
+    """Student ids from a roster CSV: the column ``student_id`` (or ``id``, ``username``,
+    ``login``), else the first column. Blank lines are skipped; duplicates are refused."""
+    rows = roster_rows(path)
     header = [c.strip().lower() for c in rows[0]]
     column = next((header.index(n) for n in ("student_id", "id", "username", "login") if n in header),
                   None)

@@ -103,7 +103,7 @@ def _spawnv_passfds(path, args, passfds):
         os.close(errpipe_write)
 
 
-# The forkserver reads this variable once (``_preload``) and removes it.
+# The forkserver reads this variable once (``preload``) and removes it.
 MAIN_SCRIPT_VARIABLE = "TFKIT_GRADER_MAIN"
 
 

@@ -129,7 +129,7 @@ def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int, 
         os._exit(0)
 
 
-SHARED_UID = 65534  # nobody: what every sandbox ran as before uids were per sandbox
+SHARED_UID = 65534  # nobody: the uid sandboxes share when the per-sandbox uid is off
 
 
 def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scratch=None,

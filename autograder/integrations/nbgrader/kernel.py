@@ -1,32 +1,11 @@
 """What the notebook's hidden test cells call: ``grade("loss", globals())``.
 
-Grading of record never happens in a notebook's kernel. There, student code and the
-hidden tests share one process: a cell can replace this very function, and the
-reference would have to enter the student's process to be compared with. The
-course's ``nbgrader_config.py`` therefore puts ``SandboxedGrading`` in place of
-nbgrader's execution step, so during ``autograde`` the test cells are not run at all:
-they receive the sandbox's feedback and score (``nbgrader_sandbox``).
-
-Run in a kernel anyway, this function decides by where it runs:
-
-- during nbgrader's ``autograde`` (``NBGRADER_EXECUTION=autograde``: nbgrader without the
-  course's configuration), it refuses, so every test cell scores 0 with a message
-  saying how to grade, rather than a grade of record coming from the unsafe route
-  (unless ``TFKIT_UNSAFE_KERNEL_GRADING`` is set, which only the benchmark does, to
-  time that route as nbgrader users run it);
-- on the instructor's own notebooks (``nbgrader generate_solution``, a maintainer
-  running the source notebook) it grades in process against the course's reference
-  (``local``), prints the feedback, and hands nbgrader the score: nothing for full
-  marks, the points earned for partial credit, an ``AssertionError`` for zero;
-- with no course in reach (a student's image), it refuses too.
-
-Its inputs come from the same case seed as the sandbox's (``grade.derive_case_seed``),
-derived from the notebook in the kernel's working folder, the one being run: nbgrader
-runs a notebook in its own folder (``autograded/<student>/<assignment>/`` during
-``autograde``, after restoring the locked cells, as ``SandboxedGrading`` sees it), and
-so does Jupyter. Without a notebook there, the course seed itself is used, and the
-feedback says so.
-"""
+Grading of record happens in the sandbox (``sandboxed``), never here. In a kernel this
+function refuses during nbgrader's own ``autograde`` and where no course is in reach; on the
+instructor's notebooks it grades in process against the course's reference (``local``) and
+hands nbgrader the score: nothing for full marks, the points for partial credit, an
+``AssertionError`` for zero. Its inputs come from the case seed of the notebook in the
+kernel's working folder (the course seed when there is none)."""
 from __future__ import annotations
 
 import contextlib

@@ -55,14 +55,7 @@ class CanvasError(ValueError):
 def read_roster(path) -> tuple:
     """``(header, rows)``: the roster's header as written and its rows as dicts keyed by
     lower-case header. Canvas's "Points Possible" row and blank rows are skipped."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CanvasError(f"roster {path}: {exc.strerror or type(exc).__name__}") from None
-    lines = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-    if not lines:
-        raise CanvasError(f"roster {path}: empty")
+    lines = adjust.roster_rows(path, CanvasError)
     header = [c.strip() for c in lines[0]]
     keys = [h.lower() for h in header]
     if not any(k in keys for k in MATCH_ON):
