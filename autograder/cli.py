@@ -590,6 +590,8 @@ def _parser():
     _gradescope_parser(commands, DEFAULT_SEED)
     _check_parser(commands)
     _selftest_parser(commands)
+    from .serve import command as serve_command  # tfgrade serve (autograder/serve/)
+    serve_command.add_parser(commands)
     usages = [" ".join(sub.format_usage().split()[1:]) for sub in commands.choices.values()]
     parser.epilog = "\n".join(["commands and their options (tfgrade COMMAND --help says more):",
                                 *(_fill(u, "  ", "      ") for u in usages), "", _fill(EXIT_CODES)])
