@@ -235,9 +235,9 @@ def settled(course):
     """The burst, graded (or deferred, or given up on)."""
     def finished(status):
         counts = status["counts"]
-        return counts["done"] >= 6 and counts["failed"] >= 1 and counts["deferred"] >= 1 \
-            and not counts["queued"] and not counts["grading"]
-    return course.wait(finished, 180, "the burst to be graded")
+        return sum(counts.values()) == 8 and not (counts["queued"] or counts["grading"]
+                                                  or counts["retry"])
+    return course.wait(finished, 120, "the burst to be graded")
 
 
 def test_feedback_reaches_nbgrader_fetch_feedback(course, settled):
@@ -373,7 +373,7 @@ def test_kill_9_during_a_grading_then_a_restart_grades_every_submission_once(cou
                 "the restarted service to finish what was queued")
     events = course.events()
     jobs = course.jobs()
-    assert len(jobs) == 10
+    assert {j["student"] for j in jobs} >= {"alice", "bob", "carol", "flaky", HOSTILE, "slow"}
     for job in jobs:
         history = events[job["key"]]
         expected = 0 if job["state"] == "deferred" else 1
