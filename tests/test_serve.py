@@ -23,9 +23,11 @@ import copy
 import html
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -217,15 +219,18 @@ def course(tmp_path_factory):
     course.notebooks = {"untouched": fetched.with_name("untouched.ipynb"),
                         "changed": course.base / "changed.ipynb",
                         "slow": course.base / "slow.ipynb",
+                        "whoami": course.base / "whoami.ipynb",
                         "column": SUBMITTED / "column_predict" / ASSIGNMENT / NOTEBOOK}
     nbformat.write(untouched, str(course.notebooks["untouched"]))
     nbformat.write(with_cell(untouched, "I changed my mind.", "markdown"), str(course.notebooks["changed"]))
     nbformat.write(with_cell(untouched, "import time\ntime.sleep(4)"), str(course.notebooks["slow"]))
+    nbformat.write(with_cell(untouched, "import os\nprint('uid', os.getuid(), os.geteuid())"),
+                   str(course.notebooks["whoami"]))
     course.start()
     nb = course.notebooks
     course.submit(("alice", nb["column"]), ("bob", nb["untouched"]), ("carol", nb["untouched"]),
                   ("carol", nb["changed"]), ("flaky", nb["untouched"]), (HOSTILE, nb["untouched"]),
-                  ("bob", nb["changed"]), ("carol", nb["untouched"]))
+                  ("bob", nb["changed"]), ("carol", nb["untouched"]), ("whoami", nb["whoami"]))
     yield course
     course.kill()
 
@@ -235,7 +240,7 @@ def settled(course):
     """The burst, graded (or deferred, or given up on)."""
     def finished(status):
         counts = status["counts"]
-        return sum(counts.values()) == 8 and not (counts["queued"] or counts["grading"]
+        return sum(counts.values()) == 9 and not (counts["queued"] or counts["grading"]
                                                   or counts["retry"])
     return course.wait(finished, 120, "the burst to be graded")
 
@@ -256,6 +261,19 @@ def test_feedback_reaches_nbgrader_fetch_feedback(course, settled):
     assert result["score"] == pytest.approx(97.33) and result["submitted_at"]
     released = course.root / "feedback" / "alice" / ASSIGNMENT
     assert (released / f"{ASSIGNMENT}.html").is_file() and (released / "submission_secret.txt").is_file()
+    # as release_feedback leaves them: the folder 0755, each page readable by the students
+    assert stat.S_IMODE(course.feedback_page(alice).parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE(course.feedback_page(alice).stat().st_mode) == 0o644
+
+
+def test_student_code_never_runs_as_the_services_user(course, settled):
+    [whoami] = course.of("whoami")
+    assert whoami["state"] == "done"
+    output = json.loads((course.root / "grades" / "whoami" / "result.json").read_text())["output"]
+    uids = re.search(r"uid (\d+) (\d+)", output)
+    assert uids, output
+    service_uid = os.stat(course.root / ".tfkit" / "serve" / "queue.sqlite").st_uid
+    assert service_uid not in (int(uids[1]), int(uids[2])), (service_uid, uids[0])
 
 
 def test_a_resubmission_is_graded_again_and_the_latest_counts(course, settled):
