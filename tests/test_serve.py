@@ -261,8 +261,9 @@ def test_feedback_reaches_nbgrader_fetch_feedback(course, settled):
     assert result["score"] == pytest.approx(97.33) and result["submitted_at"]
     released = course.root / "feedback" / "alice" / ASSIGNMENT
     assert (released / f"{ASSIGNMENT}.html").is_file() and (released / "submission_secret.txt").is_file()
-    # as release_feedback leaves them: the folder 0755, each page readable by the students
-    assert stat.S_IMODE(course.feedback_page(alice).parent.stat().st_mode) == 0o755
+    # as release_feedback leaves them: no student can list the folder (the names are the
+    # secrets), each page can be read by the one who knows its name
+    assert stat.S_IMODE(course.feedback_page(alice).parent.stat().st_mode) == 0o711
     assert stat.S_IMODE(course.feedback_page(alice).stat().st_mode) == 0o644
 
 

@@ -196,6 +196,10 @@ def run(args) -> int:
     warning = missing_isolation() if not args.scheduler else ""
     if warning:
         print(f"WARNING: {warning}", file=sys.stderr)
+    elif not args.scheduler and os.geteuid() != 0:
+        print("WARNING: not root: every notebook runs in a user namespace under this service's "
+              "own uid (no uid of its own, no cgroup caps); run tfgrade serve as root for those "
+              "(docs/serve.md, 'Users and permissions')", file=sys.stderr)
     service.warm()
     service.start()
     print(f"tfgrade serve: grading {', '.join(options.assignments)} with {service.jobs} "

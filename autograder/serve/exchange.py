@@ -88,12 +88,14 @@ def feedback_name(secret: str, notebook_id: str) -> str:
 def publish(place: Place, secret: str, notebook_id: str, html: bytes | str) -> Path:
     """Put ``html`` where ``nbgrader fetch_feedback`` finds the feedback of the
     submission whose secret is ``secret``: written beside its name, then renamed into
-    place. The feedback folder is created as ``release_feedback`` creates it (0755);
-    the page is readable by all (0644), since its name is the secret."""
+    place. The feedback folder is created as ``release_feedback`` creates it, 0711:
+    students can open a page whose name they know but cannot list the folder; so the
+    page is readable by all (0644), since its name is derived from the secret only its
+    student holds."""
     folder = place.feedback
     if not folder.is_dir():
-        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
-        os.chmod(folder, 0o755)
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o711)
     target = folder / feedback_name(secret, notebook_id)
     data = html.encode("utf-8") if isinstance(html, str) else html
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tfgrade-", suffix=".tmp")

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import adjust, batch, report, escape, grade, nbgrader_sandbox, autograde
+from autograder import adjust, batch, escape, grade, nbgrader_sandbox, report
 from autograder.submissions import Submission
 
 from . import exchange
@@ -145,26 +145,18 @@ class Recorder:
         return mine >= theirs
 
     def record(self, job, outcome, queue) -> tuple:
-        """Record ``outcome`` (``grade.Result``) of ``job``; returns ``(result dict,
-        counted)``. Raises :class:`RecordFailed` for a grader-side failure."""
+        """Record ``outcome`` (``grade.Result``) of ``job``: the student's page first (what
+        they wait for), then the course's records. Returns ``(result dict, counted)``.
+        Raises :class:`RecordFailed` (or any error) for a grader-side failure."""
         with self.lock:
             safe = escape.safe_student_id(job.student)
             counted = self.of_record(job, outcome.to_dict(), queue)
-            folder = job.folder
-            if counted and job.kind == "exchange" and nbgrader_id(job.student):
-                folder = self._to_course(job, outcome)
-            notebook = folder / job.notebook if job.notebook else None
-            submission = Submission(safe, notebook, "", job.student)
-            result = {**outcome.to_dict(), "student_id": safe, "submitted_as": job.student,
-                      **batch.fingerprint(submission, self.seed, self.limits),
-                      "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            mine = {**outcome.to_dict(), "student_id": safe, "submitted_as": job.student,
+                    **batch.fingerprint(Submission(safe, job.notebook_path if job.notebook else None,
+                                                   "", job.student), self.seed, self.limits),
+                    "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             settings = adjust.Settings.load(self.out)
             overrides, _ = adjust.read_overrides(self.out)
-            if counted:
-                self._to_round(result)
-            mine = {**result, **batch.fingerprint(
-                Submission(safe, job.notebook_path if job.notebook else None, "", job.student),
-                self.seed, self.limits)}
             final = adjust.final_grade(mine, overrides, settings)
             text = report.feedback_text(mine, final, settings.feedback)
             if not counted:
@@ -172,6 +164,13 @@ class Recorder:
                         "keeps the best): this is the feedback of the one you submitted at "
                         f"{escape.markdown(job.submitted_at or '?')}.\n\n" + text)
             self.hand_out(job, self._html(job, mine, text))
+            if not counted:
+                return mine, counted
+            result = mine
+            if job.kind == "exchange" and nbgrader_id(job.student):
+                # the course's copy (same bytes, same timestamp) is what the round names
+                result = {**mine, "submitted_from": str(self._to_course(job, outcome))}
+            self._to_round(result)
             return result, counted
 
     def _html(self, job, result: dict, markdown_text: str) -> str:

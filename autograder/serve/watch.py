@@ -29,6 +29,7 @@ from .queue import Job
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 200  # a submission folder with more entries than this is read no further
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # = grade.MAX_NOTEBOOK_BYTES
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class _nothing:
     def read(self, _size) -> bytes:
         return b""
 
+    def close(self) -> None:
+        pass
+
 
 def content_key(folder: Path, notebook: str | None, kind: str, student: str) -> str | None:
     """The submission's content hash: the notebook's bytes, ``timestamp.txt`` and
@@ -91,12 +95,20 @@ def content_key(folder: Path, notebook: str | None, kind: str, student: str) -> 
     another one."""
     digest = hashlib.sha256(f"tfkit serve 1\0{kind}\0{student}\0{notebook or ''}\0".encode())
     try:
-        path = folder / notebook if notebook else None
-        if path is not None and (path.is_symlink() or not stat.S_ISREG(os.lstat(path).st_mode)):
-            return None
-        with open(path, "rb") if path is not None else _nothing() as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+        handle = _nothing()
+        if notebook:  # a regular file only, never followed, never a FIFO to block on
+            fd = os.open(folder / notebook, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            handle = os.fdopen(fd, "rb")
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                handle.close()
+                return None
+        with handle:
+            left = MAX_NOTEBOOK_BYTES + 1  # grading refuses a larger one anyway
+            for block in iter(lambda: handle.read(min(1 << 20, left)), b""):
                 digest.update(block)
+                left -= len(block)
+                if left <= 0:
+                    break
     except OSError:
         return None
     for name in (exchange.TIMESTAMP_FILE, exchange.SECRET_FILE):
