@@ -16,9 +16,10 @@ What it does, in one run on one machine:
    (nbgrader's own ``SubmitApp``, in this process, so a submission costs milliseconds);
 3. **spaced**: ``--spaced`` students submit at random intervals (exponential, mean
    ``--interval`` seconds, seeded);
-4. **memory**: with ``--memory N``, submissions continue (in bursts of 25) until the
-   service has graded N in all; the service's resident memory (its own process, and the
-   sum over its process tree) is sampled after every 50.
+4. **memory**: with ``--memory N``, submissions continue (in bursts of 25, of the
+   untouched stub unless ``--memory-mix``) until the service has graded N in all; the
+   service's resident memory (its own process, and the sum over its process tree) is
+   sampled after every 50.
 
 Each submission is one of the sample class's notebooks (cycled: correct, stub, each
 mistake), with a comment cell naming the submission, so each draws its own inputs as
@@ -134,6 +135,7 @@ class Students:
         import nbformat
         self.work, self.exchange, self.course_id = work, exchange, course_id
         self.sources = [nbformat.read(str(p), as_version=4) for p in (sources or notebooks(work))]
+        self.stub = nbformat.read(str(SAMPLE_CLASS / "untouched" / ASSIGNMENT / NOTEBOOK), as_version=4)
         self.count = 0
         self.pending: dict = {}  # feedback path -> (student, submitted at)
         self.seen: dict = {}  # student -> seconds from submit to feedback
@@ -142,14 +144,16 @@ class Students:
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
 
-    def submit(self) -> str:
+    def submit(self, stub: bool = False) -> str:
+        """One more student submits (the next notebook of the mix, or with ``stub`` the
+        untouched one); returns their id."""
         import nbformat
         from nbgrader.apps.submitapp import SubmitApp
         self.count += 1
         student = f"s{self.count:04d}"
         home = self.work / "homes" / student
         (home / ASSIGNMENT).mkdir(parents=True)
-        notebook = self.sources[(self.count - 1) % len(self.sources)].copy()
+        notebook = (self.stub if stub else self.sources[(self.count - 1) % len(self.sources)]).copy()
         notebook.cells = [*notebook.cells, nbformat.v4.new_code_cell(f"# submission {student}")]
         nbformat.write(notebook, str(home / ASSIGNMENT / NOTEBOOK))
         here = os.getcwd()
@@ -253,6 +257,9 @@ def main(argv=None) -> int:
     parser.add_argument("--spaced", type=int, default=50)
     parser.add_argument("--interval", type=float, default=4.0)
     parser.add_argument("--memory", type=int, default=0)
+    parser.add_argument("--memory-mix", action="store_true",
+                        help="the memory phase submits the mix too (default: the untouched stub, "
+                        "so 500 submissions take minutes, not most of an hour)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--settle", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=25)
@@ -283,7 +290,8 @@ def main(argv=None) -> int:
         if args.memory:
             samples = []
             while students.count < args.memory:
-                batch = [students.submit() for _ in range(min(25, args.memory - students.count))]
+                batch = [students.submit(stub=not args.memory_mix)
+                         for _ in range(min(25, args.memory - students.count))]
                 students.wait(batch, 900)
                 if students.count % 50 == 0 or students.count >= args.memory:
                     samples.append({"graded": status(port)["counts"]["done"], **memory(process.pid)})

@@ -406,3 +406,182 @@ def test_kill_9_during_a_grading_then_a_restart_grades_every_submission_once(cou
     [flaky] = course.of("flaky")
     assert flaky["state"] == "done" and events[flaky["key"]][-3:] == ["started", "graded", "recorded"]
     assert course.gradebook("flaky")["score"] == 0
+
+
+# --- Deployment: what docs/serve.md tells an administrator to write -------------------------
+
+DOCS = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
+
+
+def docs_block(heading: str, language: str) -> str:
+    """The first ``language`` code block after ``heading`` in docs/serve.md."""
+    after = DOCS[DOCS.index(heading):]
+    start = after.index(f"```{language}\n") + len(language) + 4
+    return after[start:after.index("```", start)]
+
+
+def serve_args(argv: list):
+    from autograder.cli import _parser
+    args = _parser().parse_args(argv)
+    assert args.command == "serve"
+    return args
+
+
+def test_the_jupyterhub_service_entry_starts_tfgrade_serve():
+    from traitlets.config import Config
+    c = Config()
+    exec(docs_block("### As a JupyterHub service", "python"), {"c": c})  # noqa: S102
+    [service] = c.JupyterHub.services
+    executable, *argv = service["command"]
+    assert executable.endswith("/bin/tfgrade") and service["cwd"]
+    args = serve_args(argv)
+    assert args.assignments == [ASSIGNMENT] and args.hub_auth and args.hub_user == ["instructor"]
+    assert service["url"] == f"http://127.0.0.1:{args.port}"
+    assert service["environment"]["TFGRADE_SERVE_TOKEN"]
+    assert executable.rsplit("/", 1)[0] in service["environment"]["PATH"].split(":")  # alembic
+
+
+def test_the_systemd_unit_is_valid_and_starts_tfgrade_serve(tmp_path):
+    import configparser
+    import shutil
+    unit = docs_block("### As a systemd unit", "ini")
+    parsed = configparser.ConfigParser(interpolation=None, strict=False)
+    parsed.optionxform = str
+    parsed.read_string(unit)
+    executable, *argv = parsed["Service"]["ExecStart"].split()
+    args = serve_args(argv)
+    assert args.assignments == [ASSIGNMENT]
+    assert parsed["Service"]["KillSignal"] == "SIGTERM" and parsed["Service"]["User"] == "root"
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("no systemd-analyze here to verify the unit")
+    local = unit.replace("/opt/tfkit/.venv", sys.prefix).replace("/srv/courses/tfkit", str(tmp_path))
+    (tmp_path / "tfgrade-serve.service").write_text(local)
+    done = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "tfgrade-serve.service")],
+                          capture_output=True, text=True, timeout=60)
+    complaints = [line for line in (done.stdout + done.stderr).splitlines() if "tfgrade-serve" in line]
+    assert done.returncode == 0 and complaints == [], done.stdout + done.stderr
+
+
+class _Stub:
+    """What the status page asks of a service."""
+
+    recorders = {}
+
+    def status(self):
+        return {"now": 0, "started_at": 0, "counts": {s: 0 for s in ("queued", "grading", "deferred",
+                                                                     "retry", "failed", "done")},
+                "watching": True, "jobs": 1, "assignments": [ASSIGNMENT], "queue": [], "recent": [],
+                "errors": [], "pass_rates": {}}
+
+
+def test_as_a_hub_service_the_page_lives_under_its_prefix_and_asks_the_hub():
+    """The hub's API says whose token a request carries: an admin and a --hub-user are let
+    in, another hub user is not (nor is anyone without a token)."""
+    import asyncio
+
+    import tornado.httpclient
+    import tornado.web
+
+    from autograder.serve.status import Auth, make_app
+
+    users = {"t-admin": {"name": "root", "admin": True}, "t-instructor": {"name": "instructor"},
+             "t-student": {"name": "student"}}
+
+    class User(tornado.web.RequestHandler):
+        def get(self):
+            user = users.get(self.request.headers.get("Authorization", "").removeprefix("token "))
+            if user is None:
+                raise tornado.web.HTTPError(403)
+            self.finish(user)
+
+    async def check():
+        hub_port, port = free_port(), free_port()
+        tornado.web.Application([("/hub/api/user", User)]).listen(hub_port, "127.0.0.1")
+        auth = Auth("the-token", ("instructor",), hub=True, hub_api_url=f"http://127.0.0.1:{hub_port}/hub/api")
+        make_app(_Stub(), auth, "/services/tfgrade/").listen(port, "127.0.0.1")
+        client = tornado.httpclient.AsyncHTTPClient()
+
+        async def code(path, token=None):
+            headers = {"Authorization": f"token {token}"} if token else {}
+            reply = await client.fetch(f"http://127.0.0.1:{port}{path}", headers=headers, raise_error=False)
+            return reply.code
+        base = "/services/tfgrade/"
+        return {"none": await code(base), "student": await code(base, "t-student"),
+                "unknown": await code(base + "api/status", "t-nobody"),
+                "instructor": await code(base, "t-instructor"), "admin": await code(base + "api/status", "t-admin"),
+                "token": await code(base, "the-token"), "outside": await code("/", "the-token")}
+    codes = asyncio.run(check())
+    assert codes == {"none": 403, "student": 403, "unknown": 403, "instructor": 200, "admin": 200,
+                     "token": 200, "outside": 404}
+
+
+@pytest.fixture(scope="module")
+def dask_service(course):
+    """A second service on the same course: a plain folder (no exchange), graded on a Dask
+    cluster of one worker started outside tfgrade, as a course keeps one."""
+    pytest.importorskip("distributed")
+    from autograder.cluster import standing_cluster
+    folder = course.base / "dask"
+    folder.mkdir()
+    dropbox = course.base / "dropbox"
+    dropbox.mkdir()
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    with standing_cluster(folder, 1, env=env, log=open(folder / "dask.log", "w")) as (address, _):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.cli", "serve", ASSIGNMENT, "--scheduler", address,
+             "--no-exchange", "--folder", str(dropbox), "--out", "grades-dask", "--state",
+             ".tfkit/serve-dask", "--port", str(port), "--settle", "0.2"],
+            cwd=course.root, env={**env, "TFGRADE_SERVE_TOKEN": TOKEN}, start_new_session=True,
+            stdout=open(folder / "serve.log", "w"), stderr=subprocess.STDOUT)
+        try:
+            yield process, port, dropbox
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def test_the_dask_variant_grades_a_plain_folder_on_the_cluster(course, dask_service):
+    import shutil
+    process, port, dropbox = dask_service
+    submission = dropbox / "erin" / ASSIGNMENT
+    submission.mkdir(parents=True)
+    shutil.copy(course.notebooks["column"], submission / NOTEBOOK)
+    (submission / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    other = Course.__new__(Course)
+    other.port, other.process, other.log = port, process, course.base / "dask" / "serve.log"
+    status = other.wait(lambda s: s["counts"]["done"] == 1, 120, "the Dask service to grade erin")
+    [row] = status["recent"]
+    assert row["student"] == "erin" and row["kind"] == "folder" and row["score"] == pytest.approx(97.33)
+    result = json.loads((course.root / "grades-dask" / "erin" / "result.json").read_text())
+    assert result["score"] == pytest.approx(97.33) and result["submitted_at"].startswith("2026-12-01")
+    assert course.gradebook("erin") is None  # a plain folder is recorded in the round only
+    # graded on the worker: this service started no forkserver of its own
+    tree, todo = [], [process.pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            todo += [int(c) for c in task.read_text().split()]
+    assert not any(b"forkserver" in cmdline for cmdline in tree)
+
+
+def test_the_benchmark_measures_submit_to_feedback(course, settled):
+    """benchmarks/serve.py's measuring parts, with two students, on this module's service."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import serve as bench
+    finally:
+        sys.path.pop(0)
+    students = bench.Students(course.base / "bench", course.exchange, COURSE_ID,
+                              sources=[course.notebooks["untouched"]])
+    try:
+        names = [students.submit(), students.submit()]
+        latencies = students.wait(names, 60)
+    finally:
+        students.close()
+    figures = bench.summary(latencies, bench.grading_seconds(course.root))
+    assert figures["n"] == 2 and 0 < figures["median_s"] <= figures["max_s"] < 60
+    assert 0 < figures["grading_median_s"] < figures["median_s"]
+    assert bench.memory(course.process.pid)["service_mb"] > 50
