@@ -585,3 +585,83 @@ def test_the_benchmark_measures_submit_to_feedback(course, settled):
     assert figures["n"] == 2 and 0 < figures["median_s"] <= figures["max_s"] < 60
     assert 0 < figures["grading_median_s"] < figures["median_s"]
     assert bench.memory(course.process.pid)["service_mb"] > 50
+
+
+# --- The queue and the watcher's rules, without a service --------------------------------------
+
+def job(key: str, student: str = "ann", submitted_at: str = "2026-12-01 10:00:00 UTC"):
+    from autograder.serve.queue import Job
+    return Job(key=key, student=student, assignment=ASSIGNMENT, source=f"/nowhere/{key}",
+               notebook=NOTEBOOK, submitted_at=submitted_at, kind="exchange")
+
+
+def test_the_queue_holds_each_submission_once_and_hands_it_to_one_thread(tmp_path):
+    import threading
+
+    from autograder.serve.queue import Queue
+    queue = Queue(tmp_path / "q.sqlite")
+    assert queue.add(job("a")) and not queue.add(job("a")) and queue.add(job("b"))
+    claimed, lock = [], threading.Lock()
+
+    def take():
+        found = queue.claim()
+        with lock:
+            claimed.append(found and found.key)
+    threads = [threading.Thread(target=take) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(k for k in claimed if k) == ["a", "b"]
+    queue.done(job("a"), {"score": 1.0, "max_score": 100, "status": "graded"}, True)
+    queue.close()
+    reopened = Queue(tmp_path / "q.sqlite")  # a new start: "b" was left grading
+    assert reopened.recover() == ["b"]
+    assert reopened.counts()["done"] == 1 and reopened.claim().key == "b"
+    assert [e["event"] for e in reopened.events("a")] == ["queued", "started", "recorded"]
+
+
+def test_two_threads_cannot_both_take_a_students_last_slot(tmp_path):
+    import threading
+
+    from autograder.serve.queue import Queue
+    now = [1000.0]
+    queue = Queue(tmp_path / "q.sqlite", clock=lambda: now[0])
+    for key in "abc":
+        queue.add(job(key))
+    first = queue.claim()
+    assert queue.admit(first, 2, 3600) is None
+    queue.done(first, {"score": 0.0, "max_score": 100, "status": "graded"}, True)
+    second, third = queue.claim(), queue.claim()
+    verdicts = {}
+    threads = [threading.Thread(target=lambda j=j: verdicts.__setitem__(j.key, queue.admit(j, 2, 3600)))
+               for j in (second, third)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(verdicts.values(), key=str) == [1000.0 + 3600, None]
+
+
+def test_a_submission_is_complete_once_its_files_are_there_and_settled(tmp_path):
+    from autograder.serve import watch
+    inbound = tmp_path / "inbound"
+    folder = inbound / f"ann+{ASSIGNMENT}+2026-12-01 10:00:00.000000 UTC+abc"
+    folder.mkdir(parents=True)
+    source = watch.Source(inbound, "exchange", (ASSIGNMENT,))
+    (folder / NOTEBOOK).write_text("{}")
+    (folder / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    found, wait = watch.complete(source, folder, settle=0.5)
+    assert found is None and wait == 0.5  # no submission_secret.txt yet: nbgrader writes it last
+    (folder / "submission_secret.txt").write_text("s3cret")
+    found, wait = watch.complete(source, folder, settle=5.0)
+    assert found is None and 4 < wait <= 5.01  # just written: not settled
+    found, wait = watch.complete(source, folder, settle=5.0, now=time.time() + 6)
+    assert found.student == "ann" and found.notebook == NOTEBOOK and wait is None
+    assert watch.complete(source, folder, 5.0, time.time() + 6)[0].key == found.key  # same key again
+    other = watch.Source(inbound, "exchange", ("another_assignment",))
+    assert watch.complete(other, folder, 0.0, time.time() + 6) == (None, None)
+    (folder / NOTEBOOK).unlink()
+    os.symlink("/etc/passwd", folder / NOTEBOOK)  # not followed: graded as having no notebook
+    found, _ = watch.complete(source, folder, 0.0, time.time() + 6)
+    assert found.notebook == ""

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     next_at REAL NOT NULL DEFAULT 0,       -- deferred/retry: not before this time
     found_at REAL NOT NULL,
     started_at REAL,
+    admitted_at REAL,              -- when it last passed the per-student limit
     finished_at REAL,
     feedback_at REAL,              -- when the feedback became available
     graded_seconds REAL,
@@ -233,15 +234,22 @@ class Queue:
 
     # --- reading -----------------------------------------------------------------------
 
-    def graded_since(self, student: str, assignment: str, since: float, other_than: str = "") -> list:
-        """Start times of ``student``'s gradings since ``since`` (submissions graded, or
-        being graded, other than ``other_than``): what the per-student limit counts."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT started_at FROM jobs WHERE student = ? AND assignment = ? AND "
-                "state IN ('done', 'grading') AND started_at >= ? AND key != ? ORDER BY started_at",
-                (student, assignment, since, other_than)).fetchall()
-        return [row[0] for row in rows]
+    def admit(self, job: Job, limit: int | None, window: float) -> float | None:
+        """Apply the per-student limit to ``job`` (claimed): admitted (None) when fewer than
+        ``limit`` of the student's submissions were admitted in the last ``window``
+        seconds and are graded or being graded; else the time a slot frees. Checking and
+        admitting are one transaction, so two threads cannot both take the last slot."""
+        with self._transaction():
+            now = self.clock()
+            if limit:
+                times = [row[0] for row in self._db.execute(
+                    "SELECT admitted_at FROM jobs WHERE student = ? AND assignment = ? AND key != ? "
+                    "AND state IN ('done', 'grading') AND admitted_at >= ? ORDER BY admitted_at",
+                    (job.student, job.assignment, job.key, now - window))]
+                if len(times) >= limit:
+                    return times[len(times) - limit] + window
+            self._db.execute("UPDATE jobs SET admitted_at = ? WHERE key = ?", (now, job.key))
+            return None
 
     def counted(self, student: str, assignment: str) -> dict | None:
         """The submission of record of ``student`` (its submitted_at and score), or None."""

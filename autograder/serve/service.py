@@ -262,19 +262,9 @@ class Service:
                 log.exception("grader error on %s", escape.terminal(job.student))
                 self.grader_error(job, f"grader error: {type(exc).__name__}: {str(exc)[:300]}")
 
-    def over_limit(self, job) -> float | None:
-        """When ``job``'s student may be graded again, if they are over the limit now."""
-        if not self.options.limit:
-            return None
-        since = self.clock() - self.options.window
-        times = [t for t in self.queue.graded_since(job.student, job.assignment, since, job.key)]
-        if len(times) < self.options.limit:
-            return None
-        return times[len(times) - self.options.limit] + self.options.window
-
     def process(self, job) -> None:
         recorder = self.recorders[job.assignment]
-        until = self.over_limit(job)
+        until = self.queue.admit(job, self.options.limit, self.options.window)
         if until is not None:
             self.defer(job, until)
             return
