@@ -7,7 +7,8 @@ check until the kill, and a second one after it. Students submit in a burst at t
 start, through nbgrader's own ``SubmitApp`` (``serve_support.py``), so that their
 gradings overlap the other checks:
 
-- alice: the sample class's ``column_predict`` (97.33 points): the round trip;
+- alice: the sample class's ``sum_loss`` (90 points): the round trip, under the round's
+  late policy and ``--feedback brief``;
 - bob: the untouched release, then a changed copy: a resubmission;
 - carol: three submissions under ``--limit 2/hour``: the third waits;
 - flaky: a sandbox that cannot start (injected by ``serve_support.py``, not by a switch
@@ -50,6 +51,9 @@ HOSTILE = "<img src=x onerror=document.title='pwned'>"
 COURSE_ID = "tfkit"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 HERE = Path(__file__).resolve().parent
+# The round: everyone submits days after this due date, but whoami has an extension and
+# an override (written before the service starts, as an instructor would).
+ROUND = ["--due", "2026-12-01 00:00 UTC", "--late-policy", "per-day=10,floor=50"]
 CHROMIUM = os.environ.get("TFKIT_CHROMIUM") or __import__("shutil").which("chromium")
 
 
@@ -107,7 +111,8 @@ class Course:
     def start(self):
         command = [sys.executable, str(HERE / "serve_support.py"), "service", "serve", ASSIGNMENT,
                    "--port", str(self.port), "--settle", "0.2", "--rescan", "2", "--jobs", "2",
-                   "--limit", "2/hour", "--retries", "3", "--backoff", "0.5"]
+                   "--limit", "2/hour", "--retries", "3", "--backoff", "0.5",
+                   "--feedback", f"{ASSIGNMENT}=brief", *ROUND]
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
                "TF_CPP_MIN_LOG_LEVEL": "3", "TFGRADE_SERVE_TOKEN": TOKEN,
                "SERVE_FAULTS": str(self.base / "faults"),
@@ -220,15 +225,19 @@ def course(tmp_path_factory):
                         "changed": course.base / "changed.ipynb",
                         "slow": course.base / "slow.ipynb",
                         "whoami": course.base / "whoami.ipynb",
-                        "column": SUBMITTED / "column_predict" / ASSIGNMENT / NOTEBOOK}
+                        "sum_loss": SUBMITTED / "sum_loss" / ASSIGNMENT / NOTEBOOK}
     nbformat.write(untouched, str(course.notebooks["untouched"]))
     nbformat.write(with_cell(untouched, "I changed my mind.", "markdown"), str(course.notebooks["changed"]))
     nbformat.write(with_cell(untouched, "import time\ntime.sleep(4)"), str(course.notebooks["slow"]))
     nbformat.write(with_cell(untouched, "import os\nprint('uid', os.getuid(), os.geteuid())"),
                    str(course.notebooks["whoami"]))
+    from autograder import adjust
+    (course.root / "grades").mkdir()
+    adjust.append_override(course.root / "grades", "whoami", "predict", 8, "a kind instructor")
+    adjust.append_extension(course.root / "grades", "whoami", "2099-01-01 00:00 UTC", "medical note")
     course.start()
     nb = course.notebooks
-    course.submit(("alice", nb["column"]), ("bob", nb["untouched"]), ("carol", nb["untouched"]),
+    course.submit(("alice", nb["sum_loss"]), ("bob", nb["untouched"]), ("carol", nb["untouched"]),
                   ("carol", nb["changed"]), ("flaky", nb["untouched"]), (HOSTILE, nb["untouched"]),
                   ("bob", nb["changed"]), ("carol", nb["untouched"]), ("whoami", nb["whoami"]))
     yield course
@@ -247,24 +256,39 @@ def settled(course):
 
 def test_feedback_reaches_nbgrader_fetch_feedback(course, settled):
     [alice] = course.of("alice")
-    assert alice["state"] == "done" and alice["score"] == pytest.approx(97.33)
+    assert alice["state"] == "done" and alice["score"] == pytest.approx(90)
     course.student("alice", "fetch_feedback", ASSIGNMENT)
     fetched = list((course.home("alice") / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
     assert len(fetched) == 1, "nbgrader fetch_feedback found no feedback"
-    text = fetched[0].read_text()
-    assert "97.33 / 100" in text and "Hint:" in text
+    text = html.unescape(re.sub(r"<[^>]+>", "", fetched[0].read_text()))
+    assert "Automatic score: 90" in text and "Hint: The value is n times too large" in text
+    # the round's late policy applies (submitted days after --due)
+    assert re.search(r"days? \d+ h late: 10% off per started day late, never below 50% of the "
+                     r"score; 45 points taken off", text), text[:600]
+    assert re.search(r"\bgot \d+\.\d+", text)  # what came back, but, with --feedback brief, ...
+    assert not re.search(r"expected\s+a\s+value\s+between", text)  # ... not what was expected
     assert fetched[0].read_bytes() == course.feedback_page(alice).read_bytes()
     # the instructor's side, as `tfgrade autograde` leaves it
-    assert course.gradebook("alice")["score"] == pytest.approx(97.33)
+    assert course.gradebook("alice")["score"] == pytest.approx(90)
     assert (course.root / "autograded" / "alice" / ASSIGNMENT / NOTEBOOK).is_file()
     result = json.loads((course.root / "grades" / "alice" / "result.json").read_text())
-    assert result["score"] == pytest.approx(97.33) and result["submitted_at"]
+    assert result["score"] == pytest.approx(90) and result["submitted_at"]
     released = course.root / "feedback" / "alice" / ASSIGNMENT
     assert (released / f"{ASSIGNMENT}.html").is_file() and (released / "submission_secret.txt").is_file()
     # as release_feedback leaves them: no student can list the folder (the names are the
     # secrets), each page can be read by the one who knows its name
     assert stat.S_IMODE(course.feedback_page(alice).parent.stat().st_mode) == 0o711
     assert stat.S_IMODE(course.feedback_page(alice).stat().st_mode) == 0o644
+
+
+def test_the_rounds_overrides_and_extensions_apply(course, settled):
+    [whoami] = course.of("whoami")
+    text = html.unescape(re.sub(r"<[^>]+>", "", course.feedback_page(whoami).read_text()))
+    assert "predict: changed by your instructor from 0 to 8 (a kind instructor)" in text
+    assert "Extension to 2099-01-01 00:00 UTC (medical note)" in text and "late" not in text
+    assert "Final score: 8 / 100" in text
+    grades = (course.root / "grades" / "grades.csv").read_text()
+    assert re.search(r"^whoami,8\.0,", grades, re.MULTILINE), grades
 
 
 def test_student_code_never_runs_as_the_services_user(course, settled):
@@ -322,11 +346,11 @@ def test_the_status_page_refuses_requests_without_the_token(course, settled):
         for token in (None, "wrong-" + TOKEN, TOKEN[:-1]):
             code, body = course.get(path, token=token, raw=True)
             assert code == 403, (path, token)
-            assert b"alice" not in body and b"97.33" not in body
+            assert b"alice" not in body and b"Automatic score" not in body
         code, body = course.get(path, raw=True)
         assert code == 200, path
     code, body = course.get(f"feedback/{key}", raw=True)
-    assert b"97.33 / 100" in body
+    assert b"Automatic score: 90" in body
 
 
 def test_the_status_page_escapes_a_hostile_student_id(course, settled):
@@ -510,7 +534,12 @@ def test_as_a_hub_service_the_page_lives_under_its_prefix_and_asks_the_hub():
                 "unknown": await code(base + "api/status", "t-nobody"),
                 "instructor": await code(base, "t-instructor"), "admin": await code(base + "api/status", "t-admin"),
                 "token": await code(base, "the-token"), "outside": await code("/", "the-token")}
-    codes = asyncio.run(check())
+    import threading
+    found = []  # in a thread of its own: an event loop may already run in this one (Playwright's)
+    thread = threading.Thread(target=lambda: found.append(asyncio.run(check())))
+    thread.start()
+    thread.join(60)
+    [codes] = found
     assert codes == {"none": 403, "student": 403, "unknown": 403, "instructor": 200, "admin": 200,
                      "token": 200, "outside": 404}
 
@@ -547,16 +576,19 @@ def test_the_dask_variant_grades_a_plain_folder_on_the_cluster(course, dask_serv
     process, port, dropbox = dask_service
     submission = dropbox / "erin" / ASSIGNMENT
     submission.mkdir(parents=True)
-    shutil.copy(course.notebooks["column"], submission / NOTEBOOK)
+    shutil.copy(course.notebooks["sum_loss"], submission / NOTEBOOK)
     (submission / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
     other = Course.__new__(Course)
     other.port, other.process, other.log = port, process, course.base / "dask" / "serve.log"
     status = other.wait(lambda s: s["counts"]["done"] == 1, 120, "the Dask service to grade erin")
     [row] = status["recent"]
-    assert row["student"] == "erin" and row["kind"] == "folder" and row["score"] == pytest.approx(97.33)
+    assert row["student"] == "erin" and row["kind"] == "folder" and row["score"] == pytest.approx(90)
     result = json.loads((course.root / "grades-dask" / "erin" / "result.json").read_text())
-    assert result["score"] == pytest.approx(97.33) and result["submitted_at"].startswith("2026-12-01")
+    assert result["score"] == pytest.approx(90) and result["submitted_at"].startswith("2026-12-01")
     assert course.gradebook("erin") is None  # a plain folder is recorded in the round only
+    # this round's feedback is full: expected values, which alice's brief one leaves out
+    page = (course.root / ".tfkit" / "serve-dask" / "feedback" / f"{row['key']}.html").read_text()
+    assert re.search(r"expected\s+a\s+value\s+between", html.unescape(re.sub(r"<[^>]+>", "", page)))
     # graded on the worker: this service started no forkserver of its own
     tree, todo = [], [process.pid]
     while todo:
