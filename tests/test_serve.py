@@ -108,7 +108,7 @@ class Course:
 
     # --- the service --------------------------------------------------------------------
 
-    def start(self):
+    def start(self, wait: bool = True):
         command = [sys.executable, str(HERE / "serve_support.py"), "service", "serve", ASSIGNMENT,
                    "--port", str(self.port), "--settle", "0.2", "--rescan", "2", "--jobs", "2",
                    "--limit", "2/hour", "--retries", "3", "--backoff", "0.5",
@@ -119,7 +119,8 @@ class Course:
                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         self.process = subprocess.Popen(command, cwd=self.root, env=env, start_new_session=True,
                                         stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
-        self.wait(lambda s: True, 120, "the status page to answer")
+        if wait:
+            self.wait(lambda s: True, 120, "the status page to answer")
 
     def kill(self, sig=signal.SIGKILL):
         """Signal the service's process group (the service and what it started)."""
@@ -218,6 +219,11 @@ def course(tmp_path_factory):
     course = Course(tmp_path_factory.mktemp("serve"))
     course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
     course.nbgrader("release_assignment", ASSIGNMENT)
+    from autograder import adjust
+    (course.root / "grades").mkdir()
+    adjust.append_override(course.root / "grades", "whoami", "predict", 8, "a kind instructor")
+    adjust.append_extension(course.root / "grades", "whoami", "2099-01-01 00:00 UTC", "medical note")
+    course.start(wait=False)  # it warms up while alice fetches the assignment
     course.student("alice", "fetch_assignment", ASSIGNMENT)
     fetched = course.home("alice") / ASSIGNMENT / NOTEBOOK
     untouched = read(fetched)
@@ -231,11 +237,7 @@ def course(tmp_path_factory):
     nbformat.write(with_cell(untouched, "import time\ntime.sleep(4)"), str(course.notebooks["slow"]))
     nbformat.write(with_cell(untouched, "import os\nprint('uid', os.getuid(), os.geteuid())"),
                    str(course.notebooks["whoami"]))
-    from autograder import adjust
-    (course.root / "grades").mkdir()
-    adjust.append_override(course.root / "grades", "whoami", "predict", 8, "a kind instructor")
-    adjust.append_extension(course.root / "grades", "whoami", "2099-01-01 00:00 UTC", "medical note")
-    course.start()
+    course.wait(lambda s: True, 120, "the status page to answer")
     nb = course.notebooks
     course.submit(("alice", nb["sum_loss"]), ("bob", nb["untouched"]), ("carol", nb["untouched"]),
                   ("carol", nb["changed"]), ("flaky", nb["untouched"]), (HOSTILE, nb["untouched"]),
@@ -556,7 +558,7 @@ def dask_service(course):
     dropbox.mkdir()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    with standing_cluster(folder, 1, env=env, log=open(folder / "dask.log", "w")) as (address, _):
+    with standing_cluster(folder, 1, env=env, log=open(folder / "dask.log", "w")) as (address, workers):
         port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "autograder.cli", "serve", ASSIGNMENT, "--scheduler", address,
@@ -567,8 +569,9 @@ def dask_service(course):
         try:
             yield process, port, dropbox
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+            workers.kill()  # a graceful close of the workers takes seconds, and is not tested here
 
 
 def test_the_dask_variant_grades_a_plain_folder_on_the_cluster(course, dask_service):
@@ -697,3 +700,15 @@ def test_a_submission_is_complete_once_its_files_are_there_and_settled(tmp_path)
     os.symlink("/etc/passwd", folder / NOTEBOOK)  # not followed: graded as having no notebook
     found, _ = watch.complete(source, folder, 0.0, time.time() + 6)
     assert found.notebook == ""
+
+
+def test_sigterm_stops_the_service_cleanly(course, settled):
+    """Last, on the module's service: SIGTERM (systemd's stop) ends it with 0, soon."""
+    before = course.log.stat().st_size
+    started = time.monotonic()
+    course.process.send_signal(signal.SIGTERM)
+    assert course.process.wait(timeout=30) == 0
+    assert time.monotonic() - started < 15
+    with open(course.log, "rb") as log:
+        log.seek(before)
+        assert b"Traceback" not in log.read()
