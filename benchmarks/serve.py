@@ -278,24 +278,26 @@ def main(argv=None) -> int:
     try:
         warm = [students.submit()]  # the first grading starts the reference's caches
         students.wait(warm, 300)
-        burst = [students.submit() for _ in range(args.burst)]
-        figures["burst"] = summary(students.wait(burst, 900), grading_seconds(course))
-        print("burst:", figures["burst"], file=sys.stderr)
-        rng, spaced = random.Random(args.seed), []
-        for _ in range(args.spaced):
-            time.sleep(rng.expovariate(1 / args.interval))
-            spaced.append(students.submit())
-        figures["spaced"] = summary(students.wait(spaced, 900), grading_seconds(course))
-        print("spaced:", figures["spaced"], file=sys.stderr)
+        if args.burst:
+            burst = [students.submit() for _ in range(args.burst)]
+            figures["burst"] = summary(students.wait(burst, 1800), grading_seconds(course))
+            print("burst:", figures["burst"], file=sys.stderr)
+        if args.spaced:
+            rng, spaced = random.Random(args.seed), []
+            for _ in range(args.spaced):
+                time.sleep(rng.expovariate(1 / args.interval))
+                spaced.append(students.submit())
+            figures["spaced"] = summary(students.wait(spaced, 1800), grading_seconds(course))
+            print("spaced:", figures["spaced"], file=sys.stderr)
         if args.memory:
-            samples = []
+            samples = [{"submitted": students.count, **memory(process.pid)}]
+            print("memory:", samples[-1], file=sys.stderr)
             while students.count < args.memory:
-                batch = [students.submit(stub=not args.memory_mix)
-                         for _ in range(min(25, args.memory - students.count))]
-                students.wait(batch, 900)
-                if students.count % 50 == 0 or students.count >= args.memory:
-                    samples.append({"graded": status(port)["counts"]["done"], **memory(process.pid)})
-                    print("memory:", samples[-1], file=sys.stderr)
+                upto = min(args.memory, (students.count // 50 + 1) * 50)  # to the next multiple of 50
+                batch = [students.submit(stub=not args.memory_mix) for _ in range(upto - students.count)]
+                students.wait(batch, 1800)
+                samples.append({"submitted": students.count, **memory(process.pid)})
+                print("memory:", samples[-1], file=sys.stderr)
             figures["memory"] = samples
     finally:
         students.close()

@@ -130,6 +130,8 @@ class Service:
         self.recorders: dict = {}
         self.sources: list = []
         self.place = None
+        self.known: set = set()
+        self._rates: tuple = (None, {})  # (what they were computed from, the pass rates)
 
     # --- start-up -------------------------------------------------------------------------
 
@@ -210,9 +212,9 @@ class Service:
         for number in range(self.jobs):
             self._thread(self._grading_loop, f"tfgrade-grade-{number}")
         self._thread(self._sheets_loop, "tfgrade-sheets")
-        known = self.queue.known_sources()
+        self.known.update(self.queue.known_sources())  # folders a rescan need not read again
         self.watcher = watch.Watcher(self.sources, self.found, settle=self.options.settle,
-                                     rescan=self.options.rescan, skip=known.__contains__)
+                                     rescan=self.options.rescan, skip=self.known.__contains__)
         self.watcher.start()
 
     def _thread(self, target, name: str) -> None:
@@ -242,6 +244,7 @@ class Service:
         if job.assignment not in self.recorders:
             return False
         new = self.queue.add(job)
+        self.known.add(job.source)
         if new:
             log.info("queued %s (%s)", escape.terminal(job.student), job.submitted_at)
             self.wake.set()
@@ -342,7 +345,13 @@ class Service:
                 "errors": [_row(r) for r in errors], "pass_rates": self.pass_rates()}
 
     def pass_rates(self) -> dict:
-        """Per exercise: of the students' submissions of record, how many earned full points."""
+        """Per exercise: of the students' submissions of record, how many earned full points
+        (computed again only when a submission was recorded since)."""
+        mark = self.queue.counts()["done"], self.queue.rows("state = 'done'", order="finished_at DESC",
+                                                             limit=1)
+        mark = (mark[0], mark[1][0]["finished_at"] if mark[1] else None)
+        if self._rates[0] == mark:
+            return self._rates[1]
         rates: dict = {}
         for row in self.queue.rows("counted = 1 AND state = 'done'", limit=100000):
             try:
@@ -353,7 +362,8 @@ class Service:
                 full = exercise.get("score") == exercise.get("max_score")
                 passed, total = rates.get(name, (0, 0))
                 rates[name] = (passed + bool(full), total + 1)
-        return {name: {"passed": p, "of": n} for name, (p, n) in rates.items()}
+        self._rates = (mark, {name: {"passed": p, "of": n} for name, (p, n) in rates.items()})
+        return self._rates[1]
 
 
 _SHOWN = ("key", "student", "assignment", "state", "submitted_at", "found_at", "started_at",
