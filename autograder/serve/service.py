@@ -285,7 +285,7 @@ class Service:
                                    f"{str(exc)[:300]}")
             return
         self.queue.done(job, result, counted)
-        log.warning("graded %s: %s / %s (%s) in %.1f s%s", escape.terminal(job.student),
+        log.info("graded %s: %s / %s (%s) in %.1f s%s", escape.terminal(job.student),
                     result.get("score"), result.get("max_score"), result.get("status"),
                     time.monotonic() - started, "" if counted else " (not of record)")
 
