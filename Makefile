@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # nbgrader shells out to `alembic` by name, so the environment's bin/ must come first on PATH.
 RUN    := PATH="$(abspath $(BIN)):$$PATH" TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore
 
-.PHONY: env release demo test test-fast bench bench-isolation clean
+.PHONY: env release demo test test-fast bench bench-isolation bench-serve clean
 
 env: $(BIN)/.installed
 
@@ -39,6 +39,12 @@ bench: env
 ## What the sandbox's isolation costs per start and per submission (run as root).
 bench-isolation: env
 	$(RUN) $(BIN)/python benchmarks/isolation.py
+
+## tfgrade serve: submit to feedback available, for a burst of 50 and 50 at random intervals,
+## and the service's memory over 500 submissions (benchmarks/serve.py; about 15 minutes).
+bench-serve: env
+	$(BIN)/python -m pip install --quiet -e ".[serve]"
+	$(RUN) $(BIN)/python benchmarks/serve.py --burst 50 --spaced 50 --memory 500 --json benchmarks/out/serve.json
 
 ## Remove what the build and the demo made. Never a course's data (gradebook.db, submitted/,
 ## autograded/, feedback/, grades): those hold a term's grades.

@@ -233,6 +233,8 @@ def parser():
     gradescope_parser(commands, DEFAULT_SEED)
     check_parser(commands)
     selftest_parser(commands)
+    from autograder.serve import command as serve_command  # its parser imports tornado: only here
+    serve_command.add_parser(commands)
     usages = [" ".join(sub.format_usage().split()[1:]) for sub in commands.choices.values()]
     parser.epilog = "\n".join(["commands and their options (tfgrade COMMAND --help says more):",
                                 *(fill(u, "  ", "      ") for u in usages), "", fill(EXIT_CODES)])
