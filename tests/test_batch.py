@@ -182,20 +182,25 @@ def test_submissions_are_found_in_every_layout(tmp_path):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_one_reference_process_per_grading_thread(threads):
+def test_one_reference_process_per_grading_thread(threads, monkeypatch):
     """The reference warmed for ``threads`` grading threads starts at most that many
-    processes, even when the first student's call arrives while the first process is
-    still starting (which, unbounded, starts a second one: memory for nothing)."""
+    processes, even when students' calls arrive together while the first process is
+    still starting (which, unbounded, starts one process per waiting call up to the
+    machine's cores: memory for nothing). The machine is made to look like 8 cores, so
+    an unbounded pool would start more than ``threads`` here, on any machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
     from autograder.grading.batch import warm_reference
     from autograder.grading.reference import read_reference
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     # a cell of its own gives this reference a digest of its own: a fresh pool
     cells = [*read_reference(ROOT), ("pool sizing", f"_threads = {threads}")]
     reference = warm_reference(cells, threads)
     try:
         case = EXERCISES["predict"].cases(np.random.default_rng(threads))[0]
-        for _ in range(3):
-            reference.expected("predict", case)
+        with ThreadPoolExecutor(6) as callers:
+            list(callers.map(lambda _: reference.expected("predict", case), range(6)))
         started = len(reference._pool()._processes)
         assert 1 <= started <= threads
     finally:
