@@ -24,11 +24,11 @@ from conftest import ROOT, grade_id
 MODULE = '''"""Exercise 12: ``sigmoid(z)``, the logistic function."""
 from __future__ import annotations
 
-from ..compare import Mistake, shape_is, values_close
-from ..lazy import tf
-from ..replies import answer
-from .exercise import Exercise
-from .inputs import f32
+from autograder.boundary.replies import answer
+from autograder.checking.compare import Mistake, shape_is, values_close
+from autograder.exercises.exercise import Exercise
+from autograder.exercises.support.inputs import f32
+from autograder.exercises.support.lazy import tf
 
 HINT_SIGMOID_SIGN = "The values are sigmoid(-z): check the sign inside the exponential."
 
@@ -110,7 +110,7 @@ def add_sigmoid(course, package, heading=True):
     # The exercise's module, and its line in the registry.
     (package / "exercises" / "sigmoid.py").write_text(MODULE, encoding="utf-8")
     registry = package / "exercises" / "__init__.py"
-    _replace(registry, "predict,\n               train,", "predict,\n               sigmoid, train,")
+    _replace(registry, "predict, train,", "predict, sigmoid, train,")
     _replace(registry, "train_with_optimizer, train_minibatch)", "train_with_optimizer, train_minibatch, sigmoid)")
     # Its 4 points come from train_minibatch: its module only.
     _replace(package / "exercises" / "train_minibatch.py", "points=12", "points=8")
