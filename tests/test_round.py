@@ -440,7 +440,8 @@ def test_help_is_for_users_and_lists_every_option():
     assert "_grade" not in text and "``" not in text and ":func:" not in text
     usages = text.split("commands and their options")[1]
     commands = parser._subparsers._group_actions[0].choices
-    assert len(commands) == 7
+    assert set(commands) == {"grade", "override", "extend", "autograde", "gradescope-bundle", "check",
+                             "selftest", "serve"}
     for name, command in commands.items():
         start = usages.index(f"tfgrade {name} ")
         shown = " ".join(usages[start:].split("\n  tfgrade ")[0].split())
