@@ -45,15 +45,15 @@ def student_folder(out_dir: Path, student_id: str) -> Path:
     return folder
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write ``text`` (UTF-8, or bytes as they are) to ``path`` so that readers only ever
-    see the old or the new file."""
+def write_atomic(path: Path, text: str | bytes, mode: int = FILE_MODE) -> None:
+    """Write ``text`` (UTF-8, or bytes as they are) to ``path``, with permissions ``mode``,
+    so that readers only ever see the old or the new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     binary = isinstance(text, bytes)
     try:
-        os.fchmod(fd, FILE_MODE)
+        os.fchmod(fd, mode)
         with (os.fdopen(fd, "wb") if binary else
               os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             handle.write(text)

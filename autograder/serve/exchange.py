@@ -14,9 +14,10 @@ moved into place, so a student never fetches half a page.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.results import files
 
 SECRET_FILE = "submission_secret.txt"
 TIMESTAMP_FILE = "timestamp.txt"
@@ -97,16 +98,5 @@ def publish(place: Place, secret: str, notebook_id: str, html: bytes | str) -> P
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o711)
     target = folder / feedback_name(secret, notebook_id)
-    data = html.encode("utf-8") if isinstance(html, str) else html
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tfgrade-", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_atomic(target, html, mode=0o644)  # as release_feedback leaves its pages
     return target
