@@ -63,6 +63,16 @@ def command(commands, name: str, text: str, description: str | None = None):
                                + text[1:] + ".")
 
 
+def grading_options(command) -> None:
+    """The inputs' seed and the time limits, as autograde and serve take them."""
+    command.add_argument("--seed", type=seed_value, default=None, metavar="S",
+                         help="seed of the inputs (default: the course config's, 20211)")
+    command.add_argument("--time-scale", type=positive_float, default=None, metavar="X",
+                         help="multiply every exercise's time limit by X")
+    command.add_argument("--cell-seconds", type=positive_float, default=None, metavar="S",
+                         help="time limit of each top-level cell, in seconds")
+
+
 def cluster_options(command) -> None:
     where = command.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS",
@@ -168,12 +178,7 @@ def autograde_parser(commands) -> None:
                            help="submissions graded at once (default: the number of cores)")
     autograde.add_argument("--force", action="store_true",
                            help="autograde students again, even those already autograded")
-    autograde.add_argument("--seed", type=seed_value, default=None, metavar="S",
-                           help="seed of the inputs (default: the course config's, 20211)")
-    autograde.add_argument("--time-scale", type=positive_float, default=None, metavar="X",
-                           help="multiply every exercise's time limit by X")
-    autograde.add_argument("--cell-seconds", type=positive_float, default=None, metavar="S",
-                           help="time limit of each top-level cell, in seconds")
+    grading_options(autograde)
     autograde.add_argument("--quiet", action="store_true", help="no progress while grading ahead "
                            "(nbgrader still logs each student)")
     cluster_options(autograde)
@@ -234,7 +239,7 @@ def parser():
     check_parser(commands)
     selftest_parser(commands)
     from autograder.serve import command as serve_command  # its parser imports tornado: only here
-    serve_command.add_parser(commands)
+    grading_options(serve_command.add_parser(commands))
     usages = [" ".join(sub.format_usage().split()[1:]) for sub in commands.choices.values()]
     parser.epilog = "\n".join(["commands and their options (tfgrade COMMAND --help says more):",
                                 *(fill(u, "  ", "      ") for u in usages), "", fill(EXIT_CODES)])

@@ -97,12 +97,6 @@ def add_parser(commands) -> argparse.ArgumentParser:
                        help="seconds before the first retry, doubling each time (default 30)")
     serve.add_argument("--due", metavar="WHEN", help="the round's due date (as tfgrade grade's)")
     serve.add_argument("--late-policy", metavar="POLICY", help="as tfgrade grade's (per-day=P,floor=F,zero-after=N)")
-    serve.add_argument("--seed", type=int, default=None, metavar="S",
-                       help="seed of the inputs (default: the course config's)")
-    serve.add_argument("--time-scale", type=float, default=None, metavar="X",
-                       help="multiply every exercise's time limit by X")
-    serve.add_argument("--cell-seconds", type=float, default=None, metavar="S",
-                       help="time limit of each top-level cell, in seconds")
     serve.add_argument("--host", default="127.0.0.1", help="address of the status page (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8790,
                        help="port of the status page (default 8790; 0: no page)")
