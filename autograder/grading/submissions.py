@@ -65,6 +65,14 @@ def _real_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
+def choose_notebook(names, assignment: str) -> str | None:
+    """Which of a submission folder's notebook ``names`` is graded: the one named after
+    ``assignment``, else the only one; None when there is none or the choice is ambiguous."""
+    if f"{assignment}.ipynb" in names:
+        return f"{assignment}.ipynb"
+    return names[0] if len(names) == 1 else None
+
+
 def _notebook_in(folder: Path) -> tuple:
     if folder.is_symlink():
         return None, f"{folder.name} is a symbolic link (not followed)"
@@ -72,9 +80,9 @@ def _notebook_in(folder: Path) -> tuple:
         notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     except OSError as exc:
         return None, f"{folder.name} cannot be listed: {exc.strerror or type(exc).__name__}"
-    preferred = [p for p in notebooks if p.stem == ASSIGNMENT]
-    if preferred or len(notebooks) == 1:
-        return (preferred or notebooks)[0], ""  # not read here: grade.read_notebook checks it
+    chosen = choose_notebook([p.name for p in notebooks], ASSIGNMENT)
+    if chosen is not None:
+        return folder / chosen, ""  # not read here: grade.read_notebook checks it
     if not notebooks:
         return None, f"no notebook in {folder.name}"
     names = ", ".join(p.name for p in notebooks[:4])

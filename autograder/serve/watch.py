@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.grading.submissions import choose_notebook
+
 from . import exchange
 from .queue import Job
 
@@ -60,16 +62,14 @@ def _newest_change(folder: Path) -> float | None:
 
 def _notebook(folder: Path, assignment: str) -> str | None:
     """The notebook to grade in ``folder``: the one named after the assignment, else
-    the only one; None if there is none or the choice is ambiguous (then grading says
-    why: ``submissions``)."""
+    the only one (``submissions.choose_notebook``), among its regular files; None if there
+    is none or the choice is ambiguous (then grading says why)."""
     try:
         names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".ipynb")
                        and not e.name.startswith(".") and e.is_file(follow_symlinks=False))
     except OSError:
         return None
-    if f"{assignment}.ipynb" in names:
-        return f"{assignment}.ipynb"
-    return names[0] if len(names) == 1 else None
+    return choose_notebook(names, assignment)
 
 
 class _nothing:
