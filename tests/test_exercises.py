@@ -257,3 +257,33 @@ def test_a_fixed_batch_order_is_read_back_from_the_values():
     assert batch_order.kept_order(runs, *pick(repeated)) == "repeated"
     assert batch_order.kept_order(runs, *pick(reshuffled)) == "reshuffled"
     assert batch_order.kept_order(runs, [9.0, 9.0], *pick(0)[1:]) is None
+
+
+ZERO_GRADIENTS = {"grad": '''
+def grad(W, b, inputs, targets):
+    return tf.constant(0.5), (tf.zeros_like(W), tf.zeros_like(b))
+''', "model_grad": '''
+def model_grad(model, inputs, targets):
+    return tf.constant(0.5), [tf.zeros_like(v) for v in model.trainable_variables]
+'''}
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["redrawn", "protection off"])
+def test_zero_gradients_earn_nothing_where_the_true_one_is_small(protected, reference_cells, local_reference,
+                                                                  monkeypatch):
+    """At seed 2079 one drawn call of each gradient exercise had a bias gradient within
+    the band's width of zero, so zeros passed that check (a flaky CI failure of
+    test_oracle). The cases are redrawn while a gradient is near zero
+    (``bands.clear_of_zero``); without the redraw, zeros earn points again."""
+    from autograder.exercises import grad, model_loss
+    if not protected:
+        for module in (grad, model_loss):
+            monkeypatch.setattr(module, "redrawn", lambda draw, keep: draw())
+    earned = {}
+    for name, source in ZERO_GRADIENTS.items():
+        namespace = corpus.namespace_with(name, source, reference_cells)
+        earned[name] = local.grade(name, namespace, local_reference, seed=2079).score
+    if protected:
+        assert earned == {"grad": 0, "model_grad": 0}
+    else:
+        assert earned["grad"] > 0 and earned["model_grad"] > 0

@@ -9,7 +9,7 @@ from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
 from autograder.exercises.support.inputs import blob_case, changed, keras_model, sizes, tensors
 from autograder.exercises.support.lazy import tf
 from autograder.exercises.support.observations import in_band, single_number
-from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, redrawn, vary
 
 HINT_FROM_LOGITS = ("The loss treated logits as probabilities: tell the Keras loss that it "
                     "receives logits (from_logits=True), or give it probabilities.")
@@ -25,9 +25,13 @@ HINT_NOT_KERAS_LOSS = idea("The value is not the mean binary cross-entropy of th
 
 
 def cases(rng):
-    drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=0.7) for low, high in [(40, 60), (30, 45)]]
-    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
-    return drawn
+    """Two sizes, the first with a variant per argument; shared with ``model_grad``, so
+    redrawn while a correct gradient lies near zero (``bands.clear_of_zero``)."""
+    def draw():
+        drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=0.7) for low, high in [(40, 60), (30, 45)]]
+        drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
+        return drawn
+    return redrawn(draw, bands.clear_of_zero)
 
 
 def probe_one(namespace, case):

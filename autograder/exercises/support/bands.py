@@ -79,6 +79,23 @@ def gradient_band(inputs, z, t) -> dict:
     return {"dW": (lo_W.reshape(-1, 1), hi_W.reshape(-1, 1)), "db": (lo_b, hi_b)}
 
 
+GRADIENT_MARGIN = 0.01  # how far from zero a graded gradient must be (see clear_of_zero)
+
+
+def clear_of_zero(case: dict, margin: float = GRADIENT_MARGIN) -> bool:
+    """Whether zeros would fail the gradient checks of this call (W, b, inputs,
+    targets): ``db``, and at least one element of ``dW``, stay at least ``margin`` away
+    from zero over the whole band. A draw where the correct gradient is nearly zero
+    would let a function that returns zeros earn the gradient's points."""
+    band = gradient_band(case["inputs"], logits(case["W"], case["b"], case["inputs"]), case["targets"])
+
+    def distance(low, high):  # elementwise distance of [low, high] from zero (0 inside)
+        low, high = _f64(low), _f64(high)
+        return np.where(low > 0, low, np.where(high < 0, -high, 0.0))
+
+    return bool(distance(*band["db"]) >= margin) and bool(distance(*band["dW"]).max() >= margin)
+
+
 def descent(W, b, inputs, targets, rate, steps, eps, momentum=0.0) -> dict:
     """Full-batch gradient descent (with Keras SGD's momentum when given) on the loss
     with constant ``eps``: the losses recorded before each update and the final W, b."""

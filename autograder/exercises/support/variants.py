@@ -60,6 +60,17 @@ def variant(case: dict, arg: str) -> dict:
     return changed
 
 
+def redrawn(draw, keep, tries: int = 200) -> list:
+    """``draw()`` (a list of cases, each drawn from the same generator) until ``keep``
+    holds for every call the probe will make, base case and variants alike. Redrawing
+    advances the generator, so the cases stay a function of the seed."""
+    for _ in range(tries):
+        drawn = draw()
+        if all(keep(variant(case, arg)) for case in drawn for arg in case.get("order", [""])):
+            return drawn
+    raise RuntimeError(f"no draw in {tries} kept {keep.__name__}: the case generator needs a look")
+
+
 def fields(schema):
     """The answer's schema with every variant's fields (``replies.SCHEMAS``)."""
     def of(case):
