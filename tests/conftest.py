@@ -106,3 +106,7 @@ def local_reference(reference_cells):
     """The course's reference run in the test process (trusted code only)."""
     from autograder.grading.reference import LocalReference
     return LocalReference(reference_cells)
+
+
+# In CI (CI set), a skip fails the run instead of hiding an untested protection.
+from skip_policy import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401 - hooks
