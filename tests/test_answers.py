@@ -70,6 +70,16 @@ def leaked(text: str) -> list:
         (["<reference"] if "<reference" in text else [])
 
 
+def test_the_leak_detector_finds_the_solutions_and_nothing_in_the_release():
+    """The slow tests below assert ``leaked(...) == []``: that means something only if
+    ``leaked`` finds solution lines where they are (the source notebook) and none where
+    they must not be (the student's release: only lines its text shows as examples)."""
+    from conftest import RELEASE, SOURCE, read
+    assert len(leaked(SOURCE.read_text())) > 20
+    prose = "\n".join(cell.source for cell in read(RELEASE).cells if cell.cell_type == "markdown")
+    assert all(line in prose for line in leaked(RELEASE.read_text())), leaked(RELEASE.read_text())
+
+
 @pytest.mark.slow
 def test_an_audit_hook_in_the_submission_sees_no_reference(tmp_path):
     notebook = with_cell(read_notebook(FULL_MARKS), SPY.format(stream="sys.stdout"), after="setup_imports")

@@ -44,7 +44,9 @@ from nbgrader.utils import notebook_hash
 from autograder.course import KEY_FILE, case_key
 from conftest import ASSIGNMENT, BIN, ROOT, SUBMITTED, read, run
 
-pytestmark = pytest.mark.slow
+# The tests that start a course, an exchange and a service are slow; the unit tests of the
+# queue, the watcher, the status page's hub auth and the deployment files are not.
+slow = pytest.mark.slow
 
 TOKEN = "serve-test-" + os.urandom(8).hex()
 HOSTILE = "<img src=x onerror=document.title='pwned'>"
@@ -256,6 +258,7 @@ def settled(course):
     return course.wait(finished, 120, "the burst to be graded")
 
 
+@slow
 def test_feedback_reaches_nbgrader_fetch_feedback(course, settled):
     [alice] = course.of("alice")
     assert alice["state"] == "done" and alice["score"] == pytest.approx(90)
@@ -283,6 +286,7 @@ def test_feedback_reaches_nbgrader_fetch_feedback(course, settled):
     assert stat.S_IMODE(course.feedback_page(alice).stat().st_mode) == 0o644
 
 
+@slow
 def test_the_rounds_overrides_and_extensions_apply(course, settled):
     [whoami] = course.of("whoami")
     text = html.unescape(re.sub(r"<[^>]+>", "", course.feedback_page(whoami).read_text()))
@@ -293,6 +297,7 @@ def test_the_rounds_overrides_and_extensions_apply(course, settled):
     assert re.search(r"^whoami,8\.0,", grades, re.MULTILINE), grades
 
 
+@slow
 def test_student_code_never_runs_as_the_services_user(course, settled):
     [whoami] = course.of("whoami")
     assert whoami["state"] == "done"
@@ -303,6 +308,7 @@ def test_student_code_never_runs_as_the_services_user(course, settled):
     assert service_uid not in (int(uids[1]), int(uids[2])), (service_uid, uids[0])
 
 
+@slow
 def test_a_resubmission_is_graded_again_and_the_latest_counts(course, settled):
     first, second = course.of("bob")
     assert first["state"] == second["state"] == "done"
@@ -316,6 +322,7 @@ def test_a_resubmission_is_graded_again_and_the_latest_counts(course, settled):
         == second["submitted_at"]
 
 
+@slow
 def test_over_the_limit_a_submission_waits_and_the_feedback_says_until_when(course, settled):
     carol = sorted(course.of("carol"), key=lambda j: j["state"])  # graded in the order found
     assert [j["state"] for j in carol] == ["deferred", "done", "done"]
@@ -328,6 +335,7 @@ def test_over_the_limit_a_submission_waits_and_the_feedback_says_until_when(cour
     assert "recorded" not in course.events()[waiting["key"]]
 
 
+@slow
 def test_a_grader_error_is_retried_reported_and_never_a_zero(course, settled):
     [flaky] = course.of("flaky")
     assert flaky["state"] == "failed" and flaky["attempts"] == 3 and flaky["score"] is None
@@ -342,6 +350,7 @@ def test_a_grader_error_is_retried_reported_and_never_a_zero(course, settled):
     assert [e["student"] for e in errors] == ["flaky"]
 
 
+@slow
 def test_the_status_page_refuses_requests_without_the_token(course, settled):
     key = course.of("alice")[0]["key"]
     for path in ("", "api/status", f"feedback/{key}", "report.html", "status.js"):
@@ -355,6 +364,7 @@ def test_the_status_page_refuses_requests_without_the_token(course, settled):
     assert b"Automatic score: 90" in body
 
 
+@slow
 def test_the_status_page_escapes_a_hostile_student_id(course, settled):
     code, body = course.get("", raw=True)
     page = body.decode()
@@ -373,6 +383,7 @@ def browser():
         chromium.close()
 
 
+@slow
 def test_the_status_page_in_chromium_renders_updates_and_escapes(course, settled, browser):
     page = browser.new_page()
     errors = []
@@ -402,6 +413,7 @@ def test_the_status_page_in_chromium_renders_updates_and_escapes(course, settled
     page.close()
 
 
+@slow
 def test_kill_9_during_a_grading_then_a_restart_grades_every_submission_once(course, settled):
     course.submit(("slow", course.notebooks["slow"]))
     course.wait(lambda s: any(r["student"] == "slow" and r["state"] == "grading" for r in s["queue"]),
@@ -574,6 +586,7 @@ def dask_service(course):
             workers.kill()  # a graceful close of the workers takes seconds, and is not tested here
 
 
+@slow
 def test_the_dask_variant_grades_a_plain_folder_on_the_cluster(course, dask_service):
     import shutil
     process, port, dropbox = dask_service
@@ -602,6 +615,7 @@ def test_the_dask_variant_grades_a_plain_folder_on_the_cluster(course, dask_serv
     assert not any(b"forkserver" in cmdline for cmdline in tree)
 
 
+@slow
 def test_the_benchmark_measures_submit_to_feedback(course, settled):
     """benchmarks/serve.py's measuring parts, with two students, on this module's service."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -702,6 +716,7 @@ def test_a_submission_is_complete_once_its_files_are_there_and_settled(tmp_path)
     assert found.notebook == ""
 
 
+@slow
 def test_sigterm_stops_the_service_cleanly(course, settled):
     """Last, on the module's service: SIGTERM (systemd's stop) ends it with 0, soon."""
     before = course.log.stat().st_size
