@@ -451,6 +451,7 @@ def test_help_is_for_users_and_lists_every_option():
         assert command.description and "``" not in command.format_help()
 
 
+@pytest.mark.slow  # runs the nbgrader CLI
 def test_autograde_before_generate_assignment_says_what_to_run(tmp_path):
     course = tmp_path / "course"
     course.mkdir()
