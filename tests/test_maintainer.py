@@ -189,7 +189,6 @@ def test_a_new_exercise_passes_selftest_after_the_guides_steps(tmp_path):
     assert f"package: {package}" in selftest.stderr and f"course:  {course}" in selftest.stderr
 
 
-@pytest.mark.slow
 def test_selftest_names_the_step_that_is_missing(tmp_path):
     course, package, env = copy_course(tmp_path)
     add_sigmoid(course, package, heading=False)

@@ -10,11 +10,12 @@ import sys
 import nbformat
 import pytest
 
-from autograder.authoring.build import (build, differences, leaks, readme_with_points, write_points,
+from autograder.authoring.build import (differences, leaks, readme_with_points, write_points,
                                         write_source_points)
 from autograder.authoring.corpus import without_markers
 from autograder.course import notebook_path
 from autograder.exercises import EXERCISES, TOTAL_POINTS
+from authoring_support import fresh_build
 from conftest import RELEASE, ROOT, SAMPLE_CLASS, SOLUTION, SOURCE, grade_id, read
 
 README = ROOT / "README.md"
@@ -22,11 +23,9 @@ README = ROOT / "README.md"
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory):
-    """A fresh generate_assignment + generate_solution of a copy of the course."""
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "source", course / "source")
-    build(course)
+    """A fresh generate_assignment + generate_solution of a copy of the course (the
+    session's one build, ``authoring_support.fresh_build``, which selftest's test reads too)."""
+    course = fresh_build(tmp_path_factory)
     rel = course / RELEASE.relative_to(ROOT)
     sol = course / SOLUTION.relative_to(ROOT)
     return read(rel), read(sol)

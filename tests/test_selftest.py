@@ -4,7 +4,6 @@ losing points, or when a mutant's feedback lacks a hint its header names or give
 another; its table counts the corpus per exercise, with no false pass, wrong hint or
 false fail on main."""
 import re
-import shutil
 
 import nbformat
 import pytest
@@ -12,18 +11,12 @@ import pytest
 from autograder.authoring import corpus, selftest
 from autograder.authoring.corpus import without_markers
 from autograder.exercises import EXERCISES, HINTS
+from authoring_support import built_once, course_copy, fresh_build
 from conftest import BIN, ROOT, SOURCE, grade_id, read, run
 
 
 def failures(rows):
     return [r for r in rows if not r.ok]
-
-
-def course_copy(tmp_path):
-    for folder in ("source", "release", "solutions", "tests/mutants", "tests/alternatives"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    return tmp_path
 
 
 def notebook_path(root, step):
@@ -142,7 +135,10 @@ def test_points_stated_in_the_text_are_checked_against_the_contract():
 
 @pytest.mark.slow
 def test_solution_in_the_release_is_named(tmp_path):
-    root = course_copy(tmp_path)
+    """The leak named by the release check and, in the sandbox, by the release's row. The
+    copy has no corpus: the sandbox grades the solution and the release only (the corpus's
+    rows do not depend on the release: each snippet goes into the solved notebook)."""
+    root = course_copy(tmp_path, corpus=False)
     release = read(notebook_path(root, "release"))
     solution = read(notebook_path(root, "solutions"))
     solved = next(c for c in solution.cells if grade_id(c) == "grad")
@@ -213,9 +209,15 @@ def test_selftest_passes_on_main():
 
 
 @pytest.mark.slow
-def test_the_full_selftests_nbgrader_rows_pass_on_main():
+def test_the_full_selftests_nbgrader_rows_pass_on_main(monkeypatch, tmp_path_factory):
     """What `tfgrade selftest` adds to `--quick` besides the second seed: release/ and
-    solutions/ as a fresh generation makes them, and nbgrader's own autograde."""
+    solutions/ as a fresh generation makes them, and nbgrader's own autograde. The fresh
+    generation is the session's one build of source/ (``authoring_support.fresh_build``,
+    which tests/test_release.py compares too), copied in where selftest builds its own
+    from the same source/ and config."""
+    built = []
+    monkeypatch.setattr(selftest, "build", built_once(fresh_build(tmp_path_factory), built))
     rows = selftest.check_release(ROOT, fresh=True) + selftest.check_nbgrader(ROOT)
+    assert len(built) == 1
     assert {r.area for r in rows} == {"release", "nbgrader"} and len(rows) == 5
     assert failures(rows) == []
