@@ -14,9 +14,13 @@ import nbformat
 import pytest
 
 from autograder.exercises import EXERCISES
-from conftest import BIN, ROOT, SUBMITTED, graded_parts, read, run, with_cell, write_student
+from conftest import BIN, ROOT, SUBMITTED, copy_tree, graded_parts, read, run, with_cell, write_student
 
 EXPECTED = json.loads((SUBMITTED.parent / "expected.json").read_text())
+
+
+COPIES = ["full_marks", "sum_loss", "untouched", "column_predict", "init_weights", "full_marks",
+          "ascent_train"]
 
 
 def build_class(folder, full_marks):
@@ -24,8 +28,7 @@ def build_class(folder, full_marks):
     exercise, an endless loop at top level, and an unreadable notebook."""
     for student in sorted(p.name for p in SUBMITTED.iterdir()):
         shutil.copytree(SUBMITTED / student, folder / student)
-    for i, student in enumerate(["full_marks", "sum_loss", "untouched", "column_predict",
-                                 "init_weights", "full_marks", "ascent_train"]):
+    for i, student in enumerate(COPIES):
         shutil.copytree(SUBMITTED / student, folder / f"copy{i}_{student}")
     looping = "def train(W, b, inputs, targets, rate, steps):\n    while True:\n        pass\n"
     write_student(folder, "loops_in_train", with_cell(full_marks, looping, replace="train"))
@@ -47,12 +50,17 @@ def rows(out):
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory, full_marks):
+def graded_class(tmp_path_factory, full_marks, graded_sample_class):
+    """The class of 20 graded into a copy of the session's graded sample class
+    (conftest.graded_sample_class): the 10 sample students' results are current, so this
+    run skips them and grades the 10 others (the copies, both loops and the unreadable
+    notebook) beside them; grades.csv, the table and the summary cover all 20."""
     folder = build_class(tmp_path_factory.mktemp("class") / "submitted", full_marks)
-    out = folder.parent / "out"
+    out = copy_tree(graded_sample_class[1], folder.parent / "out")
     done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
                    "--cell-seconds", "5", "--format", "gradescope", check=False)
     assert done.returncode == 3, done.stderr  # some students are ungradable or incomplete
+    assert "this run: 10 graded, 0 re-graded because changed, 10 skipped as current" in done.stdout
     return folder, out, done
 
 
@@ -83,6 +91,11 @@ def test_sample_students_lose_points_only_where_expected(graded_class):
                 assert score < exercise.points, (student, name)
             else:
                 assert score == exercise.points, (student, name, score)
+    # The copies, graded in this run beside the endless loops, draw the same inputs as
+    # their originals (same code) and score the same: the loops cost no one else.
+    for i, student in enumerate(COPIES):
+        assert table[f"copy{i}_{student}"]["status"] == "graded", table[f"copy{i}_{student}"]
+        assert float(table[f"copy{i}_{student}"]["total"]) == float(table[student]["total"]), student
 
 
 @pytest.mark.slow

@@ -123,12 +123,17 @@ def nb_scores(course):
 
 
 @pytest.fixture(scope="module")
-def tfgrade_results(course):
-    """tfgrade's result.json of every sample student, graded from the course's submitted/."""
-    out = course / "tfgrade_out"
-    run(BIN / "tfgrade", "grade", *[course / "submitted" / s for s in STUDENTS], "--out", out,
-        "--jobs", 2, "--seed", DEFAULT_SEED, "--quiet", cwd=course)
-    return {s: json.loads((out / s / "result.json").read_text()) for s in STUDENTS}
+def tfgrade_results(graded_sample_class):
+    """tfgrade's result.json of every sample student: the session's ``tfgrade grade`` of
+    the same notebooks at the same seed (conftest.graded_sample_class), from the
+    repository, whose course key the course above copied."""
+    submitted, out, _ = graded_sample_class
+    for student in STUDENTS:
+        assert (submitted / student / ASSIGNMENT / NOTEBOOK).read_bytes() == \
+            (SUBMITTED / student / ASSIGNMENT / NOTEBOOK).read_bytes(), student
+    results = {s: json.loads((out / s / "result.json").read_text()) for s in STUDENTS}
+    assert {r["seed"] for r in results.values()} == {DEFAULT_SEED}
+    return results
 
 
 def test_sample_class_scores_match_expected(course, nb_scores):
@@ -460,7 +465,7 @@ def test_the_grade_replacing_cell_wins_in_nbgraders_own_kernel(course, tmp_path)
     """The same course with nbgrader's default Execute step (the sandboxed lines cut
     from its config): the replaced grading function then earns full marks."""
     unsafe = tmp_path / "unsafe"
-    shutil.copytree(course, unsafe, ignore=shutil.ignore_patterns("autograded", "feedback", "tfgrade_out"))
+    shutil.copytree(course, unsafe, ignore=shutil.ignore_patterns("autograded", "feedback"))
     config = (unsafe / "nbgrader_config.py").read_text()
     (unsafe / "nbgrader_config.py").write_text(config[:config.index("c.Autograde.autograde_preprocessors")])
     nbgrader(unsafe, "autograde", ASSIGNMENT, "--student=grade_replaced", "--force")
