@@ -147,3 +147,25 @@ def graded_sample_class(tmp_path_factory):
     yield submitted, out, done
     after = {"submitted": tree_digest(submitted), "out": tree_digest(out)}
     assert after == before, "a test changed the shared graded sample class: copy it (copy_tree) first"
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A temporary course after one ``nbgrader generate_assignment``: the course's
+    config, source/ and secret case key (so its inputs are the repository's), its
+    gradebook.db holding the assignment and release/ its student version. Built once
+    per session and never changed (checked at the end): a test that runs nbgrader in
+    it works on ``copy_tree(released_course, ...)``."""
+    from autograder.course import KEY_FILE, case_key
+    root = tmp_path_factory.mktemp("released_course") / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "source", root / "source")
+    case_key(ROOT)
+    shutil.copytree(ROOT / KEY_FILE.parent, root / KEY_FILE.parent)
+    run(BIN / "nbgrader", "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.root={root}",
+        cwd=root)
+    assert notebook_path(root, "release").is_file() and (root / "gradebook.db").is_file()
+    before = tree_digest(root)
+    yield root
+    assert tree_digest(root) == before, "a test changed the shared released course: copy it (copy_tree) first"
