@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,67 @@ def local_reference(reference_cells):
     from autograder.grading.reference import LocalReference
     return LocalReference(reference_cells)
 
+
+# --- The sample class, graded once per session --------------------------------------------
+
+def tree_digest(top: Path) -> dict:
+    """{relative path: (size, mtime_ns)} of every file under ``top``: what a test that
+    only reads a shared tree must leave as it found it."""
+    return {str(p.relative_to(top)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(top.rglob("*")) if p.is_file()}
+
+
+def copy_tree(source: Path, target: Path) -> Path:
+    """A writable copy of a shared tree (modification times kept, so a copied result is
+    as current as its original)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def graded_sample_class(tmp_path_factory):
+    """The sample class graded once by ``tfgrade grade`` (``--jobs 2``, the default seed,
+    from the repository), in a copy of its submitted/ folder: ``(submitted, out, done)``.
+
+    Shared by every test that only reads the results (the tree is checked unchanged at
+    the end of the session); a test that grades again (a re-run, ``--force``, more
+    students) works on ``copy_tree(out, ...)``, whose results are current for the same
+    notebooks, seed and kit, so only what the test adds or forces is graded."""
+    from autograder import DEFAULT_SEED
+    base = tmp_path_factory.mktemp("graded_sample_class")
+    submitted = copy_tree(SUBMITTED, base / "submitted")
+    out = base / "out"
+    done = run(BIN / "tfgrade", "grade", submitted, "--out", out, "--jobs", 2, "--seed", DEFAULT_SEED,
+               "--quiet")
+    students = sorted(p.name for p in SUBMITTED.iterdir() if p.is_dir())
+    graded = sorted(p.parent.name for p in out.glob("*/result.json"))
+    assert graded == students, (graded, done.stdout[-2000:])
+    before = {"submitted": tree_digest(submitted), "out": tree_digest(out)}
+    yield submitted, out, done
+    after = {"submitted": tree_digest(submitted), "out": tree_digest(out)}
+    assert after == before, "a test changed the shared graded sample class: copy it (copy_tree) first"
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A temporary course after one ``nbgrader generate_assignment``: the course's
+    config, source/ and secret case key (so its inputs are the repository's), its
+    gradebook.db holding the assignment and release/ its student version. Built once
+    per session and never changed (checked at the end): a test that runs nbgrader in
+    it works on ``copy_tree(released_course, ...)``."""
+    from autograder.course import KEY_FILE, case_key
+    root = tmp_path_factory.mktemp("released_course") / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "source", root / "source")
+    case_key(ROOT)
+    shutil.copytree(ROOT / KEY_FILE.parent, root / KEY_FILE.parent)
+    run(BIN / "nbgrader", "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.root={root}",
+        cwd=root)
+    assert notebook_path(root, "release").is_file() and (root / "gradebook.db").is_file()
+    before = tree_digest(root)
+    yield root
+    assert tree_digest(root) == before, "a test changed the shared released course: copy it (copy_tree) first"
 
 # In CI (CI set), a skip fails the run instead of hiding an untested protection.
 from skip_policy import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401 - hooks

@@ -14,9 +14,13 @@ import nbformat
 import pytest
 
 from autograder.exercises import EXERCISES
-from conftest import BIN, ROOT, SUBMITTED, graded_parts, read, run, with_cell, write_student
+from conftest import BIN, ROOT, SUBMITTED, copy_tree, graded_parts, read, run, with_cell, write_student
 
 EXPECTED = json.loads((SUBMITTED.parent / "expected.json").read_text())
+
+
+COPIES = ["full_marks", "sum_loss", "untouched", "column_predict", "init_weights", "full_marks",
+          "ascent_train"]
 
 
 def build_class(folder, full_marks):
@@ -24,8 +28,7 @@ def build_class(folder, full_marks):
     exercise, an endless loop at top level, and an unreadable notebook."""
     for student in sorted(p.name for p in SUBMITTED.iterdir()):
         shutil.copytree(SUBMITTED / student, folder / student)
-    for i, student in enumerate(["full_marks", "sum_loss", "untouched", "column_predict",
-                                 "init_weights", "full_marks", "ascent_train"]):
+    for i, student in enumerate(COPIES):
         shutil.copytree(SUBMITTED / student, folder / f"copy{i}_{student}")
     looping = "def train(W, b, inputs, targets, rate, steps):\n    while True:\n        pass\n"
     write_student(folder, "loops_in_train", with_cell(full_marks, looping, replace="train"))
@@ -47,12 +50,17 @@ def rows(out):
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory, full_marks):
+def graded_class(tmp_path_factory, full_marks, graded_sample_class):
+    """The class of 20 graded into a copy of the session's graded sample class
+    (conftest.graded_sample_class): the 10 sample students' results are current, so this
+    run skips them and grades the 10 others (the copies, both loops and the unreadable
+    notebook) beside them; grades.csv, the table and the summary cover all 20."""
     folder = build_class(tmp_path_factory.mktemp("class") / "submitted", full_marks)
-    out = folder.parent / "out"
+    out = copy_tree(graded_sample_class[1], folder.parent / "out")
     done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", "--time-scale", "0.3",
                    "--cell-seconds", "5", "--format", "gradescope", check=False)
     assert done.returncode == 3, done.stderr  # some students are ungradable or incomplete
+    assert "this run: 10 graded, 0 re-graded because changed, 10 skipped as current" in done.stdout
     return folder, out, done
 
 
@@ -83,6 +91,11 @@ def test_sample_students_lose_points_only_where_expected(graded_class):
                 assert score < exercise.points, (student, name)
             else:
                 assert score == exercise.points, (student, name, score)
+    # The copies, graded in this run beside the endless loops, draw the same inputs as
+    # their originals (same code) and score the same: the loops cost no one else.
+    for i, student in enumerate(COPIES):
+        assert table[f"copy{i}_{student}"]["status"] == "graded", table[f"copy{i}_{student}"]
+        assert float(table[f"copy{i}_{student}"]["total"]) == float(table[student]["total"]), student
 
 
 @pytest.mark.slow
@@ -135,31 +148,43 @@ def test_seed_replays_exactly_and_is_recorded(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_9_leaves_only_whole_files(tmp_path):
-    """A run killed with SIGKILL after two students leaves whole files only, and the
-    next run grades the rest (8 students: copies of a full-marks, an untouched and two
-    mistaken notebooks, so the batch is still running when it is killed)."""
-    folder = tmp_path / "submitted"
-    for i, student in enumerate(["full_marks", "untouched", "column_predict", "sum_loss"] * 2):
-        shutil.copytree(SUBMITTED / student, folder / f"s{i}_{student}")
-    out = tmp_path / "out"
+def test_kill_9_leaves_only_whole_files(tmp_path, graded_sample_class):
+    """A run killed with SIGKILL after two students leaves whole files only and the
+    results it had no reason to touch as they were, and the next run grades the rest.
+    The class: the sample class, whose results (a copy of the session's) are current, and
+    five new students (copies of a full-marks, an untouched and two mistaken notebooks,
+    so the batch is still running when it is killed)."""
+    submitted, shared_out, _ = graded_sample_class
+    folder = copy_tree(submitted, tmp_path / "submitted")
+    new = [f"s{i}_{student}" for i, student in
+           enumerate(["full_marks", "untouched", "column_predict", "sum_loss", "full_marks"])]
+    for name in new:
+        shutil.copytree(SUBMITTED / name.split("_", 1)[1], folder / name)
+    out = copy_tree(shared_out, tmp_path / "out")
+    kept = {p.parent.name: p.read_bytes() for p in out.glob("*/result.json")}
+    assert len(kept) == 10
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen([str(BIN / "tfgrade"), "grade", str(folder), "--out", str(out),
                                 "--jobs", "2", "--quiet"],
                                cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while len(list(out.glob("*/result.json"))) < 2 and time.monotonic() < deadline:
+    while len(list(out.glob("*/result.json"))) < len(kept) + 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     finished = list(out.glob("*/result.json"))
-    assert 2 <= len(finished) < 8
+    fresh = [p for p in finished if p.parent.name in new]
+    assert 2 <= len(fresh) < len(new) and len(finished) == len(kept) + len(fresh)
     for path in finished:
         json.loads(path.read_text())  # whole, or it would not parse
+    assert {name: (out / name / "result.json").read_bytes() for name in kept} == kept
     assert set(rows(out)) <= {p.parent.name for p in finished}
     done = tfgrade("grade", folder, "--out", out, "--jobs", "2", "--quiet", check=False)
-    assert done.returncode == 0 and len(rows(out)) == 8, done.stderr[-2000:]
+    assert done.returncode == 0 and len(rows(out)) == len(kept) + len(new), done.stderr[-2000:]
+    # what the killed run finished is current: only the rest is graded
+    assert (f"this run: {len(new) - len(fresh)} graded, 0 re-graded because changed, "
+            f"{len(kept) + len(fresh)} skipped as current") in done.stdout
     assert not list(out.glob("**/.*.tmp"))
 
 

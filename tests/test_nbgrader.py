@@ -26,12 +26,12 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import DEFAULT_SEED
-from autograder.course import KEY_FILE, case_key
+from autograder.course import KEY_FILE
 from autograder.exercises import EXERCISES, TOTAL_POINTS
 from autograder.exercises.predict import HINT_COLUMN
 from autograder.integrations.nbgrader.gradebook import nbgrader_scores
-from conftest import (ASSIGNMENT, BIN, FULL_MARKS, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, grade_id, read,
-                      run, write_student)
+from conftest import (ASSIGNMENT, BIN, FULL_MARKS, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, copy_tree, grade_id,
+                      read, run, write_student)
 
 pytestmark = pytest.mark.slow
 
@@ -59,14 +59,13 @@ def nbgrader(course, *args, env=None):
     return done
 
 
-def new_course(folder):
-    """A copy of the course, its secret case key included (``case_key``): the
-    pytest engine, run from the repository, then draws the same inputs as nbgrader."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    shutil.copytree(ROOT / "source", folder / "source")
-    case_key(ROOT)
-    shutil.copytree(ROOT / KEY_FILE.parent, folder / KEY_FILE.parent)
+def new_course(folder, released_course):
+    """A copy of the session's course after ``nbgrader generate_assignment``
+    (conftest.released_course): the course's config and source, its secret case key
+    included (``case_key``), so the pytest engine and tfgrade, run from the repository,
+    draw the same inputs as nbgrader; its gradebook holds the assignment."""
+    copy_tree(released_course, folder)
+    assert (folder / KEY_FILE).read_bytes() == (ROOT / KEY_FILE).read_bytes()
     return folder
 
 
@@ -102,12 +101,11 @@ def html_text(path):
 # --- The sample class, autograded by nbgrader -------------------------------------------
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A temporary course: generate_assignment, then ``tfgrade autograde`` of the sample
-    class plus one student whose notebook replaces the hidden tests' grading function."""
-    root = new_course(tmp_path_factory.mktemp("nbgrader") / "course")
+def course(tmp_path_factory, released_course):
+    """A temporary course (generate_assignment done), then ``tfgrade autograde`` of the
+    sample class plus one student whose notebook replaces the hidden tests' grading function."""
+    root = new_course(tmp_path_factory.mktemp("nbgrader") / "course", released_course)
     shutil.copytree(SUBMITTED, root / "submitted")
-    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
     release = read(root / "release" / ASSIGNMENT / NOTEBOOK)
     write_student(root / "submitted", "grade_replaced", _with_grade_replaced(release))
     done = run(BIN / "tfgrade", "autograde", ASSIGNMENT, "--jobs", 2, "--force", cwd=root)
@@ -123,12 +121,17 @@ def nb_scores(course):
 
 
 @pytest.fixture(scope="module")
-def tfgrade_results(course):
-    """tfgrade's result.json of every sample student, graded from the course's submitted/."""
-    out = course / "tfgrade_out"
-    run(BIN / "tfgrade", "grade", *[course / "submitted" / s for s in STUDENTS], "--out", out,
-        "--jobs", 2, "--seed", DEFAULT_SEED, "--quiet", cwd=course)
-    return {s: json.loads((out / s / "result.json").read_text()) for s in STUDENTS}
+def tfgrade_results(graded_sample_class):
+    """tfgrade's result.json of every sample student: the session's ``tfgrade grade`` of
+    the same notebooks at the same seed (conftest.graded_sample_class), from the
+    repository, whose course key the course above copied."""
+    submitted, out, _ = graded_sample_class
+    for student in STUDENTS:
+        assert (submitted / student / ASSIGNMENT / NOTEBOOK).read_bytes() == \
+            (SUBMITTED / student / ASSIGNMENT / NOTEBOOK).read_bytes(), student
+    results = {s: json.loads((out / s / "result.json").read_text()) for s in STUDENTS}
+    assert {r["seed"] for r in results.values()} == {DEFAULT_SEED}
+    return results
 
 
 def test_sample_class_scores_match_expected(course, nb_scores):
@@ -334,12 +337,13 @@ def test_tampered_duplicate_solution_graded_as_run(tampered, nb_scores):
 # --- The whole round trip through a local exchange ----------------------------------------
 
 @pytest.fixture(scope="module")
-def exchange_course(tmp_path_factory):
-    """generate_assignment, release_assignment, fetch_assignment and submit (as the
-    student alice, in her own folder), collect, autograde, generate_feedback, export,
-    release_feedback and fetch_feedback, in a second temporary course."""
+def exchange_course(tmp_path_factory, released_course):
+    """release_assignment, fetch_assignment and submit (as the student alice, in her own
+    folder), collect, autograde, generate_feedback, export, release_feedback and
+    fetch_feedback, in a second temporary course (a copy of the session's, where
+    generate_assignment ran: conftest.released_course)."""
     base = tmp_path_factory.mktemp("exchange_round_trip")
-    root = new_course(base / "course")
+    root = new_course(base / "course", released_course)
     home, exchange = base / "home", base / "exchange"
     home.mkdir()
     exchange.mkdir()
@@ -353,7 +357,6 @@ def exchange_course(tmp_path_factory):
     def student(*args):  # no course config where alice works; her own HOME
         return run(BIN / "nbgrader", *args, *shared, cwd=home, env={"HOME": str(home)})
 
-    instructor("generate_assignment", ASSIGNMENT, "--force")
     instructor("release_assignment", ASSIGNMENT)
     student("fetch_assignment", ASSIGNMENT)
     fetched = home / ASSIGNMENT / NOTEBOOK
@@ -460,7 +463,7 @@ def test_the_grade_replacing_cell_wins_in_nbgraders_own_kernel(course, tmp_path)
     """The same course with nbgrader's default Execute step (the sandboxed lines cut
     from its config): the replaced grading function then earns full marks."""
     unsafe = tmp_path / "unsafe"
-    shutil.copytree(course, unsafe, ignore=shutil.ignore_patterns("autograded", "feedback", "tfgrade_out"))
+    shutil.copytree(course, unsafe, ignore=shutil.ignore_patterns("autograded", "feedback"))
     config = (unsafe / "nbgrader_config.py").read_text()
     (unsafe / "nbgrader_config.py").write_text(config[:config.index("c.Autograde.autograde_preprocessors")])
     nbgrader(unsafe, "autograde", ASSIGNMENT, "--student=grade_replaced", "--force")
