@@ -170,5 +170,6 @@ def released_course(tmp_path_factory):
     yield root
     assert tree_digest(root) == before, "a test changed the shared released course: copy it (copy_tree) first"
 
+
 # In CI (CI set), a skip fails the run instead of hiding an untested protection.
 from skip_policy import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401 - hooks
