@@ -302,40 +302,64 @@ def test_a_sandbox_without_its_own_filesystem_leaves_no_scratch_folder(tmp_path,
     assert (list(host_tmp.glob("tfkit-*")) == []) is protected
 
 
-CWD_GRADER = '''
-import sys
-from autograder.grading.grade import grade_submission
-from autograder.sandbox import forkserver
-from autograder.sandbox.settings import Limits
-if sys.argv[2] == "off":  # the forkserver's python -c then looks in the working folder first
-    clean = forkserver.forkserver_environment
-    forkserver.forkserver_environment = lambda: {k: v for k, v in clean().items()
-                                              if k != "PYTHONSAFEPATH"}
-result = grade_submission(sys.argv[1], "x", 5, Limits(time_scale=3))
-print(result.status, result.score)
+# A grader's main script: it notes each run of itself (in the grader, and in any child
+# that would run it again), then grades the notebook it is given, with the forkserver's
+# safe path switched off if asked.
+GRADER_SCRIPT = '''
+import os, sys
+with open(os.environ["MARKER"], "a") as marker:
+    marker.write(f"{os.getpid()}\\n")
+if __name__ == "__main__":
+    from autograder.grading.grade import grade_submission
+    from autograder.sandbox import forkserver
+    from autograder.sandbox.settings import Limits
+    if sys.argv[2] == "off":  # the forkserver's python -c then looks in the working folder first
+        clean = forkserver.forkserver_environment
+        forkserver.forkserver_environment = lambda: {k: v for k, v in clean().items()
+                                                  if k != "PYTHONSAFEPATH"}
+    result = grade_submission(sys.argv[1], "x", 5, Limits(time_scale=3))
+    print(result.status, result.score)
 '''
+
+
+def grade_from_a_folder_with_another_package(tmp_path, protected: bool) -> dict:
+    """Run :data:`GRADER_SCRIPT` on the full-marks notebook from a working folder that
+    holds another ``autograder/`` package (which notes it if it is ever imported)."""
+    from conftest import BIN, FULL_MARKS, run
+    working, imported = tmp_path / "working", tmp_path / "imported.txt"
+    (working / "autograder").mkdir(parents=True)
+    (working / "autograder" / "__init__.py").write_text(f"open({str(imported)!r}, 'a').write('x')\n")
+    script, runs = tmp_path / "grader_main.py", tmp_path / "runs.txt"
+    script.write_text(GRADER_SCRIPT)
+    done = run(BIN / "python", script, FULL_MARKS, "protected" if protected else "off",
+               cwd=working, env={"MARKER": str(runs), "TFKIT_COURSE": str(ROOT)}, check=protected)
+    return {"done": done, "status": (done.stdout.strip().splitlines() or [""])[-1],
+            "imported": imported.exists(), "runs": runs.read_text().split() if runs.exists() else []}
+
+
+@pytest.fixture(scope="module")
+def graded_by_a_script(tmp_path_factory):
+    """One protected run of :data:`GRADER_SCRIPT`, for the working folder's package and
+    the main script's runs."""
+    return grade_from_a_folder_with_another_package(tmp_path_factory.mktemp("script"), True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_the_forkserver_imports_the_installed_package_whatever_the_working_folder(tmp_path,
-                                                                                  protected):
+                                                                                  protected,
+                                                                                  request):
     """Grading from a folder that holds another ``autograder/`` package: the sandbox and
     the reference still run the installed kit (full marks), and the other package is
     never imported. Switched off, the forkserver imports it and no sandbox starts."""
-    from conftest import BIN, FULL_MARKS, run
-    working, marker = tmp_path / "working", tmp_path / "imported.txt"
-    (working / "autograder").mkdir(parents=True)
-    (working / "autograder" / "__init__.py").write_text(f"open({str(marker)!r}, 'a').write('x')\n")
-    script = tmp_path / "grader.py"
-    script.write_text(CWD_GRADER)
-    done = run(BIN / "python", script, FULL_MARKS, "protected" if protected else "off",
-               cwd=working, env={"TFKIT_COURSE": str(ROOT)}, check=protected)
-    status = (done.stdout.strip().splitlines() or [""])[-1]
     if protected:
-        assert status == "graded 100.0" and not marker.exists(), done.stderr[-2000:]
+        graded = request.getfixturevalue("graded_by_a_script")
+        assert graded["status"] == "graded 100.0" and not graded["imported"], \
+            graded["done"].stderr[-2000:]
     else:  # the other package is imported, and nothing is graded (a grader error, or worse)
-        assert marker.exists() and status != "graded 100.0", done.stdout[-2000:]
+        graded = grade_from_a_folder_with_another_package(tmp_path, False)
+        assert graded["imported"] and graded["status"] != "graded 100.0", \
+            graded["done"].stdout[-2000:]
 
 
 @pytest.mark.slow
@@ -345,29 +369,12 @@ def test_output_is_truncated(protected_probes):
     assert len(result.output) <= FAST.output_chars and "characters dropped" in result.output
 
 
-MAIN_SCRIPT = '''
-import os
-with open(os.environ["MARKER"], "a") as marker:
-    marker.write(f"{os.getpid()}\\n")
-if __name__ == "__main__":
-    from autograder.grading.grade import grade_submission
-    from autograder.sandbox.settings import Limits
-    result = grade_submission(os.environ["NOTEBOOK"], "x", 5, Limits(time_scale=3))
-    print(result.status, result.score)
-'''
-
-
 @pytest.mark.slow
-def test_the_graders_main_script_runs_once(tmp_path):
+def test_the_graders_main_script_runs_once(graded_by_a_script):
     """The forkserver's children (each sandbox, the reference process) do not run the
     grader's main script again (Python 3.11's forkserver would, once per child: about a
     second each under ``nbgrader`` or a Dask worker). A script that notes each run
     grades a full-marks notebook: it ran once, in the grader."""
-    from conftest import BIN, FULL_MARKS, run
-    script, marker = tmp_path / "grader_main.py", tmp_path / "runs.txt"
-    script.write_text(MAIN_SCRIPT)
-    done = run(BIN / "python", script, cwd=tmp_path,
-               env={"MARKER": str(marker), "NOTEBOOK": str(FULL_MARKS), "TFKIT_COURSE": str(ROOT)})
+    done, runs = graded_by_a_script["done"], graded_by_a_script["runs"]
     assert done.stdout.split() == ["graded", "100.0"], done.stderr[-2000:]
-    runs = marker.read_text().split()
     assert len(runs) == 1, f"the main script ran {len(runs)} times (in processes {runs})"
