@@ -80,13 +80,24 @@ class InProcessSandbox:
         pass
 
 
+def start_like_a_sandbox() -> None:
+    """The course's reference process started, and what a sandbox's forkserver imports
+    before any cell (``forkserver.PRELOAD``) imported here: a cell's first run in this
+    process then costs what it does in a sandbox, not TensorFlow's first import (which,
+    on a loaded machine, took the first test's import cell past the rerun allowance, so
+    that it was not run again after the forger's restart)."""
+    from autograder.grading.reference import Reference
+    from autograder.sandbox import forkserver
+    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
+    forkserver.import_quietly(*forkserver.PRELOAD)
+
+
 @pytest.fixture
 def in_process(monkeypatch):
     """Grading with :class:`InProcessSandbox`; yields a setter for the forgery. The
     course's reference process is started first: IPython's shell, made in this process
     here, replaces ``sys.modules["__main__"]``, which multiprocessing then cannot use."""
-    from autograder.grading.reference import Reference
-    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
+    start_like_a_sandbox()
     monkeypatch.setattr(grade, "Sandbox", InProcessSandbox)
     monkeypatch.setattr(InProcessSandbox, "forge", None)
     yield lambda forge: monkeypatch.setattr(InProcessSandbox, "forge", staticmethod(forge))
@@ -417,7 +428,6 @@ def a_failure_at_every_stage(tmp_path_factory):
     (``fails_in_<stage>``) whose handling raises :class:`Injected` at that stage only.
     Returns grades.csv's rows, the results, what each victim's stage is called, and the
     errors logged."""
-    from autograder.grading.reference import Reference
     folder = tmp_path_factory.mktemp("stages")
     copy_student(folder / "class", "full_marks")
     for stage in STAGES:
@@ -427,8 +437,7 @@ def a_failure_at_every_stage(tmp_path_factory):
     handler.setLevel(logging.ERROR)
     logger = logging.getLogger("autograder")
     level = logger.level
-    # as the in_process fixture: the reference process is started before IPython's shell
-    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
+    start_like_a_sandbox()  # as the in_process fixture
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(grade, "Sandbox", InProcessSandbox)
         patch.setattr(InProcessSandbox, "forge", None)
