@@ -135,6 +135,7 @@ def test_unreadable_notebook_is_ungradable_with_its_reason(tmp_path, content):
     assert result.reason.startswith("the notebook cannot be read")
 
 
+@pytest.mark.slow  # grades in a sandbox (the first one starts the forkserver)
 def test_printing_a_fake_success_earns_nothing(tmp_path, release):
     fake = ("import json, os, sys\n"
             "for name in ['predict', 'loss', 'grad']:\n"
@@ -146,6 +147,7 @@ def test_printing_a_fake_success_earns_nothing(tmp_path, release):
     assert result.score == 0
 
 
+@pytest.mark.slow  # grades in a sandbox (the first one starts the forkserver)
 def test_patching_numpy_and_the_grader_earns_nothing(tmp_path, release):
     patch = (
         "import numpy as np\n"
@@ -170,6 +172,7 @@ def test_patching_numpy_and_the_grader_earns_nothing(tmp_path, release):
     assert result.score == 0, {n: e.feedback for n, e in result.exercises.items()}
 
 
+@pytest.mark.slow  # grades in a sandbox (the first one starts the forkserver)
 def test_forging_the_probe_table_cannot_invent_layer_weights(tmp_path, release):
     """Replacing the in-sandbox probe changes what is reported, but the expected output
     is computed by the grader from weights it chose: a forged answer still has to be right."""
