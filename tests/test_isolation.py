@@ -4,11 +4,15 @@ to show that the attack then succeeds, so that no test here can pass hollow.
 
 The attacks start from the full-marks notebook (a known score of 100). A probe reads
 exactly the paths it is after (no open-ended globs) and encodes what it found into a
-graded value: when the attack worked, it replaces ``predict`` with a wrong one, so the
-score says whether it worked, while the status stays ``graded`` with no skipped cell.
+graded value: when the attack worked, it replaces an exercise with one that raises,
+naming the probe, so the score says whether it worked, while the status stays
+``graded`` with no skipped cell. Probes that need the same sandbox settings share one
+notebook, graded once per setting, each with an exercise of its own (tests/probes.py;
+"The probes graded together" below).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -24,9 +28,12 @@ from autograder.grading.grade import grade_submission
 from autograder.sandbox import forkserver, process, settings
 from autograder.sandbox.settings import Limits
 from conftest import ROOT, with_cell, write_student
+from probes import (assert_probe_held, assert_probe_worked, breaks, breaks_if_found,
+                    with_probes)
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="the isolation tests run as root")]
+# Every test that grades is marked slow; the unit tests of the warning and the cgroup
+# sweep are not.
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the isolation tests run as root")
 
 SEED = 5
 FAST = Limits(cell_seconds=4, time_scale=0.25)
@@ -84,8 +91,8 @@ def kill_all(pids) -> None:
 PLANT_FOLDERS = ["/srv", "/opt", "/root", "/home", "/var/tmp", "/tmp", str(ROOT)]
 
 
-@pytest.fixture
-def planted(tmp_path):
+@contextlib.contextmanager
+def planting(tmp_path):
     """Answer files planted in the course root, a sibling folder of it, the usual host
     folders, and the source tree of the kit's editable install (the repository)."""
     secret = f"ANSWER-{uuid.uuid4().hex}"
@@ -95,17 +102,26 @@ def planted(tmp_path):
     (course / "nbgrader_config.py").write_text("# a course root\n")
     folders = [str(course), str(sibling), *PLANT_FOLDERS]
     paths = [os.path.join(f, f".tfkit-planted-{secret[-8:]}.txt") for f in folders if os.path.isdir(f)]
-    for path in paths:
-        with open(path, "w") as handle:
-            handle.write(secret)
-        os.chmod(path, 0o644)
-    yield secret, paths, course
-    for path in paths:
-        os.unlink(path)
+    try:
+        for path in paths:
+            with open(path, "w") as handle:
+                handle.write(secret)
+            os.chmod(path, 0o644)
+        yield secret, paths, course
+    finally:
+        for path in paths:
+            if os.path.exists(path):
+                os.unlink(path)
 
 
-def hunt(secret: str, paths: list) -> str:
-    return breaks_predict_if_found(
+@pytest.fixture
+def planted(tmp_path):
+    with planting(tmp_path) as plant:
+        yield plant
+
+
+def hunt(secret: str, paths: list, exercise: str = "predict") -> str:
+    return breaks_if_found(exercise, "planted answers",
         "found = []\n"
         f"for path in {paths!r}:\n"
         "    try:\n"
@@ -116,39 +132,44 @@ def hunt(secret: str, paths: list) -> str:
         "        pass\n")
 
 
-@pytest.mark.parametrize("where", ["course root", "another folder"])
-def test_planted_answers_are_out_of_reach(tmp_path, planted, full_marks, monkeypatch, where):
+@pytest.mark.slow
+def test_planted_answers_are_out_of_reach(protected_run):
+    """Graded from the course root (the notebook is graded with the real course)."""
+    assert_clean_run(protected_run.result)
+    assert_probe_held(protected_run.result, "planted answers", PROBES["planted answers"])
+
+
+@pytest.mark.slow
+def test_planted_answers_are_out_of_reach_from_another_folder(tmp_path, planted, full_marks,
+                                                              monkeypatch):
     secret, paths, course = planted
-    monkeypatch.chdir(course if where == "course root" else tmp_path)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TFKIT_COURSE", str(ROOT))  # the grader's reference: the real course
     result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"))
     assert_clean_run(result)
     assert result.score == 100, result.exercises["predict"].feedback
 
 
-def test_planted_answers_are_out_of_reach_on_the_unprivileged_route(tmp_path, planted, full_marks):
-    secret, paths, _ = planted
-    result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"),
-                   off(route="user namespace"))
+@pytest.mark.slow
+def test_planted_answers_are_out_of_reach_on_the_unprivileged_route(user_namespace_run):
+    result = user_namespace_run.result
     assert_clean_run(result)
     assert "own filesystem" in result.isolation and "no capabilities" in result.isolation
     assert "own user id" not in result.isolation  # one uid for all, without root
-    assert result.score == 100
+    assert_probe_held(result, "planted answers", PROBES["planted answers"])
 
 
-def test_planted_answers_are_found_without_the_allowlist(tmp_path, planted, full_marks):
-    secret, paths, _ = planted
-    result = grade(tmp_path, with_cell(full_marks, hunt(secret, paths), after="predict"),
-                   off(settings.FILESYSTEM))
-    assert_clean_run(result)
-    assert result.exercises["predict"].score < PREDICT_POINTS
+@pytest.mark.slow
+def test_planted_answers_are_found_without_the_allowlist(off_filesystem_run):
+    assert_clean_run(off_filesystem_run.result)
+    assert_probe_worked(off_filesystem_run.result, "planted answers", PROBES["planted answers"])
 
 
 # --- No pivot back to the host ---
 
-def pivot_probe(secret_path: str) -> str:
+def pivot_probe(secret_path: str, exercise: str = "predict") -> str:
     grader = os.getpid()
-    return breaks_predict_if_found(
+    return breaks_if_found(exercise, "pivot",
         "import os\n"
         "found = []\n"
         f"for path in ['/proc/1/root{secret_path}', '/proc/{grader}/root{secret_path}',\n"
@@ -162,16 +183,15 @@ def pivot_probe(secret_path: str) -> str:
         "        pass\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", ["auto", "user namespace"])
-def test_no_pivot_back_to_the_host_or_the_grader(tmp_path, planted, full_marks, monkeypatch, route):
-    monkeypatch.setenv("TFKIT_PIVOT_SECRET", "1")
-    _, paths, _ = planted
-    result = grade(tmp_path, with_cell(full_marks, pivot_probe(paths[0]), after="predict"),
-                   off(route=route))
-    assert_clean_run(result)
-    assert result.score == 100
+def test_no_pivot_back_to_the_host_or_the_grader(request, route):
+    run = request.getfixturevalue("protected_run" if route == "auto" else "user_namespace_run")
+    assert_clean_run(run.result)
+    assert_probe_held(run.result, "pivot", PROBES["pivot"])
 
 
+@pytest.mark.slow
 def test_the_grader_is_reachable_through_proc_without_isolation(tmp_path, planted, full_marks,
                                                                 monkeypatch):
     """The same probe, run with no isolation at all (the grader's uid, the host's PID
@@ -186,10 +206,12 @@ def test_the_grader_is_reachable_through_proc_without_isolation(tmp_path, plante
 
 # --- Nothing left behind ---
 
-def daemon_cell(marker: str) -> str:
+def daemon_cell(marker: str, exercise: str = "predict") -> str:
     """Double fork, setsid, exec a long sleep whose command line carries ``marker``
     (as its argv[0]); plus a squatter holding many threads, as a later batch's
-    neighbour. ``predict`` is broken if the daemon could not be seen running."""
+    neighbour. ``exercise`` is broken if the daemon could not be seen running."""
+    broken = "".join(f"    {line}\n" for line in
+                     breaks(exercise, "daemon", "'did not start'").splitlines())
     return (
         "import ctypes, os, threading, time\n"
         "if os.fork() == 0:\n"
@@ -221,25 +243,19 @@ def daemon_cell(marker: str) -> str:
         "        break\n"
         "    time.sleep(0.05)\n"
         "else:  # the attack did not even start: that must show in the score\n"
-        "    def predict(W, b, inputs):\n"
-        "        return tf.zeros([inputs.shape[0]])\n")
+        + broken)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
-def test_no_process_outlives_its_grading(tmp_path, full_marks, protected):
-    marker = f"tfd{uuid.uuid4().hex[:8]}"
-    limits = FAST if protected else off(settings.PROCESSES, settings.CGROUP)
-    try:
-        result = grade(tmp_path, with_cell(full_marks, daemon_cell(marker), after="setup_imports"),
-                       limits)
-        assert_clean_run(result)
-        assert result.score == 100
-        left = processes_with(marker)
-        assert (left == []) is protected, left
-    finally:
-        kill_all(processes_with(marker))
+def test_no_process_outlives_its_grading(request, protected):
+    run = request.getfixturevalue("protected_run" if protected else "off_inside_run")
+    assert_clean_run(run.result)
+    assert_probe_held(run.result, "daemon", PROBES["daemon"])  # the attack started
+    assert (run.processes_left == []) is protected, run.processes_left
 
 
+@pytest.mark.slow
 def test_squatters_do_not_change_a_later_batch(tmp_path, full_marks):
     """A first batch leaves a daemon and hundreds of threads if it can; a second,
     separate batch of correct notebooks must still score 100 each."""
@@ -286,24 +302,13 @@ def sysv_segments() -> set:
         return {int(line.split()[0]) for line in table.readlines()[1:]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
-def test_nothing_is_left_on_the_host(tmp_path, full_marks, protected):
-    marker = f"tfkit-litter-{uuid.uuid4().hex[:8]}"
-    limits = FAST if protected else off(settings.FILESYSTEM, settings.IPC)
-    left = []
-    try:
-        result = grade(tmp_path, with_cell(full_marks, litter_cell(marker), after="setup_imports"),
-                       limits)
-        assert_clean_run(result)
-        assert result.score == 100
-        left = sorted({os.path.realpath(os.path.join(f, marker)) for f in WORLD_WRITABLE
-                       if os.path.exists(os.path.join(f, marker))})
-        assert (left == [] and SYSV_KEY not in sysv_segments()) is protected, left
-    finally:
-        for path in left:
-            os.unlink(path)
-        if SYSV_KEY in sysv_segments():
-            os.system(f"ipcrm -M {SYSV_KEY} 2>/dev/null")
+def test_nothing_is_left_on_the_host(request, protected):
+    run = request.getfixturevalue("protected_run" if protected else "off_filesystem_run")
+    assert_clean_run(run.result)
+    assert (run.litter_left == [] and not run.sysv_left) is protected, (run.litter_left,
+                                                                         run.sysv_left)
 
 
 # --- A saboteur in the class ---
@@ -325,6 +330,7 @@ SABOTEUR = (
     "            libc.ptrace(16, pid, 0, 0)  # PTRACE_ATTACH\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_a_saboteur_cannot_touch_the_students_graded_beside_it(tmp_path, full_marks, protected):
     """Five honest notebooks and one that kills, stops and traces every process it can
@@ -356,6 +362,7 @@ def memory_hog(megabytes: int) -> str:
             "    return tf.reshape(tf.sigmoid(inputs @ W + b), [-1])\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_a_memory_kill_is_recorded_as_the_memory_cap(tmp_path, full_marks, protected):
     limits = off(memory_mb=400) if protected else off(settings.CGROUP, memory_mb=400)
@@ -394,7 +401,8 @@ def test_tfgrade_grade_warns_at_start_when_grading_is_not_isolated(tmp_path, mon
     assert "WARNING: grading is NOT isolated: test" in capsys.readouterr().err
 
 
-FD_PROBE = breaks_predict_if_found(
+FD_PROBE = breaks_if_found(
+    "model_loss", "descriptors",
     "import os\n"
     "found = []\n"
     "for fd in range(3, 1024):\n"
@@ -406,14 +414,15 @@ FD_PROBE = breaks_predict_if_found(
     "found = found[1:]  # one descriptor is the sandbox's own end of the channel\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
-def test_no_descriptor_of_the_grader_reaches_student_code(tmp_path, full_marks, protected):
+def test_no_descriptor_of_the_grader_reaches_student_code(request, protected):
     """The forkserver's alive pipe and the resource tracker's pipe were inherited once;
     a submission wrote to them to crash the forkserver and make root unlink files."""
-    limits = FAST if protected else off(settings.DESCRIPTORS)
-    result = grade(tmp_path, with_cell(full_marks, FD_PROBE, after="predict"), limits)
-    assert_clean_run(result)
-    assert (result.score == 100) is protected, result.exercises["predict"].feedback
+    run = request.getfixturevalue("protected_run" if protected else "off_inside_run")
+    assert_clean_run(run.result)
+    (assert_probe_held if protected else assert_probe_worked)(run.result, "descriptors",
+                                                               PROBES["descriptors"])
 
 
 def test_groups_left_by_a_killed_grader_are_swept_and_live_ones_kept(monkeypatch):
@@ -483,6 +492,7 @@ print(json.dumps({"scores": {r["student_id"]: r["score"] for r in results}, "env
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_the_graders_environment_reaches_no_file_under_out(tmp_path, full_marks, protected):
     """A grader started with an instructor's token in its environment grades a notebook
@@ -587,6 +597,7 @@ KEYRING_RUNS = [  # name, protections switched off, students graded one after an
 ]
 
 
+@pytest.mark.slow
 def test_no_sandbox_reads_a_key_or_leaves_one(tmp_path, full_marks):
     """A grader in a login session keyring holding the instructor's key grades a
     notebook that hunts for keys and leaves one. With every protection, no sandbox
@@ -630,7 +641,8 @@ SYSTEM_CALLS = {  # name: (x86_64 number, aarch64 number, arguments)
 # Each call through a wrapper that raises OSError as the os module would; a call the
 # filter refuses raises PermissionError, and the cell goes on. Any other outcome (a
 # result, another error) counts as found.
-REFUSED_PROBE = breaks_predict_if_found(
+REFUSED_PROBE = breaks_if_found(
+    "model_grad", "system calls",
     "import ctypes, os, platform\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
     "arch = 0 if platform.machine() == 'x86_64' else 1\n"
@@ -653,20 +665,22 @@ REFUSED_PROBE = breaks_predict_if_found(
     "        found.append(f'{name}: {error}')\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
-def test_a_refused_system_call_fails_cleanly_in_student_code(tmp_path, full_marks, protected):
+def test_a_refused_system_call_fails_cleanly_in_student_code(request, protected):
     """keyctl, unshare, setns, ptrace, bpf, perf_event_open, userfaultfd, io_uring,
     mount and a clone into a new user namespace each raise PermissionError in student
     code, which goes on (the notebook keeps full marks). Without the filter, some
     succeed or fail otherwise (ENOENT, EBADF, ESRCH, EFAULT ...)."""
-    limits = FAST if protected else off(settings.SYSCALLS)
-    result = grade(tmp_path, with_cell(full_marks, REFUSED_PROBE, after="predict"), limits)
-    assert_clean_run(result)
-    assert (settings.SYSCALLS in result.isolation) is protected
-    assert (result.score == 100) is protected, result.exercises["predict"].feedback
+    run = request.getfixturevalue("protected_run" if protected else "off_inside_run")
+    assert_clean_run(run.result)
+    assert (settings.SYSCALLS in run.result.isolation) is protected
+    (assert_probe_held if protected else assert_probe_worked)(run.result, "system calls",
+                                                               PROBES["system calls"])
 
 
-PROC_PROBE = breaks_predict_if_found(
+PROC_PROBE = breaks_if_found(
+    "train_with_optimizer", "host /proc",
     "found = []\n"
     "for name in ('keys', 'key-users', 'timer_list', 'sched_debug'):\n"
     "    try:\n"
@@ -677,12 +691,124 @@ PROC_PROBE = breaks_predict_if_found(
     "        pass\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
-def test_host_wide_proc_files_read_empty(tmp_path, full_marks, protected):
+def test_host_wide_proc_files_read_empty(request, protected):
     """/proc/keys and /proc/key-users list every uid's key counts and the keys a process
     may view; /proc/timer_list and /proc/sched_debug every task's timers: masked, they
     read empty (here /proc/keys and /proc/key-users are readable without the mask)."""
-    limits = FAST if protected else off(settings.PROC_MASK)
-    result = grade(tmp_path, with_cell(full_marks, PROC_PROBE, after="predict"), limits)
-    assert_clean_run(result)
-    assert (result.score == 100) is protected, result.exercises["predict"].feedback
+    run = request.getfixturevalue("protected_run" if protected else "off_inside_run")
+    assert_clean_run(run.result)
+    (assert_probe_held if protected else assert_probe_worked)(run.result, "host /proc",
+                                                               PROBES["host /proc"])
+
+
+# --- The probes graded together ---
+#
+# The probes above that need the same sandbox settings are graded in one notebook per
+# setting (tests/probes.py): each breaks an exercise of its own when its attack works.
+# Switched off, a run disables several protections at once, chosen so that each probe's
+# protection is independent of the others switched off with it: the filesystem (which
+# the /proc mask is part of) is switched off in a run of its own.
+
+PROBES = {  # probe: the exercise it breaks
+    "descriptors": "model_loss",  # found a descriptor of the grader
+    "host /proc": "train_with_optimizer",  # read a host-wide /proc file
+    "pivot": "accuracy",  # reached the host's or the grader's files through /proc
+    "planted answers": "loss",  # read a planted answer file
+    "system calls": "model_grad",  # a refused system call did not raise PermissionError
+    "daemon": "grad",  # the daemon did not even start (the attack must run)
+}
+assert FD_PROBE.count("def model_loss(") == 1 and PROC_PROBE.count("def train_with_optimizer(") == 1
+assert REFUSED_PROBE.count("def model_grad(") == 1
+
+
+class ProbeRun:
+    """One grading of the probe notebook, and what it left on the host."""
+
+    def __init__(self, result, processes_left=(), litter_left=(), sysv_left=False):
+        self.result, self.processes_left = result, list(processes_left)
+        self.litter_left, self.sysv_left = list(litter_left), sysv_left
+
+
+def grade_probes(folder, full_marks, limits, cells, daemon_marker=None, litter_marker=None):
+    """Grade the full-marks notebook with ``cells`` at its end, note the daemons and the
+    litter it left on the host, and remove them."""
+    left, litter, sysv = [], [], False
+    try:
+        result = grade(folder, with_probes(full_marks, cells), limits)
+        if daemon_marker:
+            left = processes_with(daemon_marker)
+        if litter_marker:
+            litter = sorted({os.path.realpath(os.path.join(f, litter_marker)) for f in WORLD_WRITABLE
+                             if os.path.exists(os.path.join(f, litter_marker))})
+            sysv = SYSV_KEY in sysv_segments()
+    finally:
+        if daemon_marker:
+            kill_all(processes_with(daemon_marker))
+        for path in litter:
+            os.unlink(path)
+        if litter_marker and SYSV_KEY in sysv_segments():
+            os.system(f"ipcrm -M {SYSV_KEY} 2>/dev/null")
+    return ProbeRun(result, left, litter, sysv)
+
+
+@pytest.fixture(scope="module")
+def protected_run(tmp_path_factory, full_marks):
+    """Every probe, every protection on, graded from a course root holding a planted
+    answer (the grader's reference: the real course)."""
+    folder = tmp_path_factory.mktemp("protected")
+    daemon, litter = f"tfd{uuid.uuid4().hex[:8]}", f"tfkit-litter-{uuid.uuid4().hex[:8]}"
+    with planting(folder) as (secret, paths, course), pytest.MonkeyPatch.context() as patch:
+        patch.chdir(course)
+        patch.setenv("TFKIT_COURSE", str(ROOT))
+        patch.setenv("TFKIT_PIVOT_SECRET", "1")
+        cells = [FD_PROBE, PROC_PROBE, pivot_probe(paths[0], PROBES["pivot"]),
+                 hunt(secret, paths, PROBES["planted answers"]), REFUSED_PROBE,
+                 daemon_cell(daemon, PROBES["daemon"]), litter_cell(litter)]
+        run = grade_probes(folder, full_marks, FAST, cells, daemon, litter)
+    return run
+
+
+@pytest.fixture(scope="module")
+def user_namespace_run(tmp_path_factory, full_marks):
+    """The planted answers and the pivot, on the unprivileged route."""
+    folder = tmp_path_factory.mktemp("user-namespace")
+    with planting(folder) as (secret, paths, _), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TFKIT_PIVOT_SECRET", "1")
+        cells = [pivot_probe(paths[0], PROBES["pivot"]),
+                 hunt(secret, paths, PROBES["planted answers"])]
+        return grade_probes(folder, full_marks, off(route="user namespace"), cells)
+
+
+@pytest.fixture(scope="module")
+def off_inside_run(tmp_path_factory, full_marks):
+    """The descriptors, the /proc mask, the system call filter, the PID namespace and the
+    cgroup switched off (the filesystem stays): each of their probes must find its way."""
+    folder = tmp_path_factory.mktemp("off-inside")
+    daemon = f"tfd{uuid.uuid4().hex[:8]}"
+    limits = off(settings.DESCRIPTORS, settings.PROC_MASK, settings.SYSCALLS,
+                 settings.PROCESSES, settings.CGROUP)
+    cells = [FD_PROBE, PROC_PROBE, REFUSED_PROBE, daemon_cell(daemon, PROBES["daemon"])]
+    return grade_probes(folder, full_marks, limits, cells, daemon_marker=daemon)
+
+
+@pytest.fixture(scope="module")
+def off_filesystem_run(tmp_path_factory, full_marks):
+    """The filesystem and IPC namespaces switched off: planted answers are found and
+    litter is left on the host."""
+    folder = tmp_path_factory.mktemp("off-filesystem")
+    litter = f"tfkit-litter-{uuid.uuid4().hex[:8]}"
+    with planting(folder) as (secret, paths, _):
+        cells = [hunt(secret, paths, PROBES["planted answers"]), litter_cell(litter)]
+        return grade_probes(folder, full_marks, off(settings.FILESYSTEM, settings.IPC), cells,
+                            litter_marker=litter)
+
+
+@pytest.mark.slow
+def test_the_probe_notebook_keeps_full_marks_when_protected(protected_run):
+    """No probe costs a point when every protection is on (and the litter cell none)."""
+    assert_clean_run(protected_run.result)
+    assert protected_run.result.score == 100, {
+        n: e.feedback[:400] for n, e in protected_run.result.exercises.items()
+        if e.score < e.max_score}

@@ -80,13 +80,24 @@ class InProcessSandbox:
         pass
 
 
+def start_like_a_sandbox() -> None:
+    """The course's reference process started, and what a sandbox's forkserver imports
+    before any cell (``forkserver.PRELOAD``) imported here: a cell's first run in this
+    process then costs what it does in a sandbox, not TensorFlow's first import (which,
+    on a loaded machine, took the first test's import cell past the rerun allowance, so
+    that it was not run again after the forger's restart)."""
+    from autograder.grading.reference import Reference
+    from autograder.sandbox import forkserver
+    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
+    forkserver.import_quietly(*forkserver.PRELOAD)
+
+
 @pytest.fixture
 def in_process(monkeypatch):
     """Grading with :class:`InProcessSandbox`; yields a setter for the forgery. The
     course's reference process is started first: IPython's shell, made in this process
     here, replaces ``sys.modules["__main__"]``, which multiprocessing then cannot use."""
-    from autograder.grading.reference import Reference
-    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
+    start_like_a_sandbox()
     monkeypatch.setattr(grade, "Sandbox", InProcessSandbox)
     monkeypatch.setattr(InProcessSandbox, "forge", None)
     yield lambda forge: monkeypatch.setattr(InProcessSandbox, "forge", staticmethod(forge))
@@ -132,6 +143,7 @@ def grade_as(student: str, path, **kwargs):
 
 # --- 2. Validation at the boundary ---
 
+@pytest.mark.slow  # grades whole notebooks in process
 def test_forged_array_where_a_count_belongs_is_a_crashed_exercise_not_a_dead_batch(
         in_process, tmp_path, monkeypatch):
     """The issue's attack: an array where a number belongs made ``Check.passed`` an
@@ -210,6 +222,7 @@ def test_a_check_result_is_always_a_plain_bool():
         Check("x", True, weight=np.array([1.0]))
 
 
+@pytest.mark.slow  # grades whole notebooks in process
 def test_a_forged_cell_reply_skips_the_cell(in_process):
     """A cell's reply that is neither ok nor an error text (here: an error that is a
     number) skips that cell as crashed: the student is incomplete, not an exception."""
@@ -252,6 +265,7 @@ def _allow_any_call(monkeypatch):
     monkeypatch.setattr(replies, "allowed_calls", lambda exercise: frozenset(EXERCISES))
 
 
+@pytest.mark.slow  # grades whole notebooks in process
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched-off"])
 def test_a_sandbox_may_call_only_what_its_exercise_uses(protected, in_process, tmp_path, monkeypatch):
     """Graded through the sandbox's route, the oracle's predict earns nothing; with every
@@ -332,6 +346,7 @@ def _true_fact(name: str, key: str, case: dict):
     return {"before": 0, "trainable": 2, "is_mydense": True}[fact]
 
 
+@pytest.mark.slow  # grades whole notebooks in process
 def test_forged_facts_earn_no_points_without_the_values(in_process, tmp_path):
     """A submission wrong in every fact a probe reports (weights made in __init__ and
     not trainable, a model without MyDense and with an extra variable, an optimizer not
@@ -399,34 +414,68 @@ def _fail_for(victim: str, real):
     return wrapper
 
 
-@pytest.mark.parametrize("stage", ["grade_submission", "judge", "write_result", "feedback_text",
-                                   "gradescope"])
-def test_an_exception_at_any_stage_costs_only_that_student(stage, in_process, tmp_path, monkeypatch,
-                                                           caplog):
-    for student in ["full_marks", "sum_loss"]:
-        copy_student(tmp_path / "class", student)
-    real_grade = batch.grade_submission
-    monkeypatch.setattr(batch, "grade_submission",
-                        lambda path, student, seed, limits: grade_as(student, path, limits=limits))
-    target = {"grade_submission": (batch, real_grade), "judge": (grade, grade.judge),
-              "write_result": (views, views.write_result),
-              "feedback_text": (feedback_md, feedback_md.feedback_text),
-              "gradescope": (gradescope_json, gradescope_json.results_json)}
-    module, real = target[stage]
-    if stage == "grade_submission":
-        monkeypatch.setattr(batch, "grade_submission", _fail_for("sum_loss", batch.grade_submission))
-    else:
-        monkeypatch.setattr(module, real.__name__, _fail_for("sum_loss", real))
-    caplog.set_level(logging.ERROR, logger="autograder")
-    results = batch.grade_class([tmp_path / "class"], tmp_path / "out", seed=20211, jobs=1,
-                                progress=False, formats=("tfkit", "gradescope"))
-    table = rows(tmp_path / "out")
-    assert set(table) == {"full_marks", "sum_loss"} == {r["student_id"] for r in results}
+STAGES = ["grade_submission", "judge", "write_result", "feedback_text", "gradescope"]
+
+
+def in_thread(path, student, seed, limits):
+    """``batch.grade_submission``, graded in a thread named after the student."""
+    return grade_as(student, path, limits=limits)
+
+
+@pytest.fixture(scope="module")
+def a_failure_at_every_stage(tmp_path_factory):
+    """One class graded once: full_marks, and for each stage a copy of sum_loss
+    (``fails_in_<stage>``) whose handling raises :class:`Injected` at that stage only.
+    Returns grades.csv's rows, the results, what each victim's stage is called, and the
+    errors logged."""
+    folder = tmp_path_factory.mktemp("stages")
+    copy_student(folder / "class", "full_marks")
+    for stage in STAGES:
+        shutil.copytree(SUBMITTED / "sum_loss", folder / "class" / f"fails_in_{stage}")
+    logged = io.StringIO()
+    handler = logging.StreamHandler(logged)
+    handler.setLevel(logging.ERROR)
+    logger = logging.getLogger("autograder")
+    level = logger.level
+    start_like_a_sandbox()  # as the in_process fixture
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grade, "Sandbox", InProcessSandbox)
+        patch.setattr(InProcessSandbox, "forge", None)
+        patch.setattr(batch, "grade_submission", in_thread)
+        targets = {"grade_submission": (batch, in_thread), "judge": (grade, grade.judge),
+                   "write_result": (views, views.write_result),
+                   "feedback_text": (feedback_md, feedback_md.feedback_text),
+                   "gradescope": (gradescope_json, gradescope_json.results_json)}
+        for stage, (module, real) in targets.items():
+            attribute = "grade_submission" if stage == "grade_submission" else real.__name__
+            patch.setattr(module, attribute, _fail_for(f"fails_in_{stage}", real))
+        logger.addHandler(handler)
+        logger.setLevel(logging.ERROR)
+        try:
+            results = batch.grade_class([folder / "class"], folder / "out", seed=20211, jobs=1,
+                                        progress=False, formats=("tfkit", "gradescope"))
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+    names = {stage: real.__name__ for stage, (_, real) in targets.items()}
+    return rows(folder / "out"), results, names, logged.getvalue()
+
+
+@pytest.mark.slow  # grades whole notebooks in process
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_exception_at_any_stage_costs_only_that_student(stage, a_failure_at_every_stage):
+    table, results, names, logged = a_failure_at_every_stage
+    victim = f"fails_in_{stage}"
+    students = {"full_marks", *(f"fails_in_{s}" for s in STAGES)}
+    assert set(table) == students == {r["student_id"] for r in results}
     assert float(table["full_marks"]["total"]) == TOTAL_POINTS
     assert table["full_marks"]["status"] == "graded"
-    assert table["sum_loss"]["status"] == GRADER_ERROR and table["sum_loss"]["total"] == ""
-    assert table["sum_loss"]["reason"].startswith("grader error: Injected")
-    assert "Traceback" in caplog.text and "Injected" in caplog.text
+    assert table[victim]["status"] == GRADER_ERROR and table[victim]["total"] == "", table[victim]
+    assert table[victim]["reason"].startswith("grader error: Injected"), table[victim]["reason"]
+    # the victim failed at its own stage, not at another victim's
+    assert f"injected into {names[stage]}" in table[victim]["reason"], table[victim]["reason"]
+    assert "Traceback" in logged and "Injected" in logged, logged[-3000:]
+    assert f"injected into {names[stage]}" in logged, logged[-3000:]
 
 
 def test_grades_csv_is_written_even_when_writing_it_fails_along_the_way(tmp_path, monkeypatch):
@@ -515,6 +564,7 @@ def test_only_regular_files_are_read(kind, tmp_path):
     assert "not a regular file" in str(refused.value) and SECRET not in str(refused.value)
 
 
+@pytest.mark.slow  # grades whole notebooks in process
 def test_a_class_with_links_fifos_and_hostile_names(in_process, tmp_path):
     """Loose notebooks as zip_collect leaves them, some hostile: links to another
     student's work and to a secret, a FIFO, a linked folder, and names that would climb
@@ -578,6 +628,7 @@ def test_a_planted_link_in_out_is_not_written_through(tmp_path):
 EVIL_ID = "x\r\x1b[2K\x1b]0;pwned\x07100 graded\n## Score: 100 / 100"
 
 
+@pytest.mark.slow  # grades whole notebooks in process
 def test_cells_are_named_by_the_instructor_never_by_the_submission(in_process):
     """A cell's grade id comes from the submission's metadata: only an exercise's own id
     is shown, and otherwise the cell's position."""
@@ -610,6 +661,7 @@ def _rendered(markdown_text: str) -> str:
     return mistune.html(markdown_text)
 
 
+@pytest.mark.slow  # grades whole notebooks in process
 def test_feedback_and_gradescope_keep_student_text_literal(in_process, tmp_path):
     """A forged error text tries to close the feedback's code fence, add a heading and
     raw HTML; the reason tries the same in the quote above the table."""
