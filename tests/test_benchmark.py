@@ -55,3 +55,15 @@ def test_isolation_benchmark_runs_and_reports_both_settings(tmp_path):
     assert "own session" in result["none"]["protections"]
     assert "own filesystem" not in result["none"]["protections"]
     assert "isolation costs" in done.stdout
+
+
+def test_the_make_targets_run_the_benchmarks_with_options_they_take():
+    """Fast: `make bench` and `make bench-isolation` name scripts that exist, and the
+    options the slow runs above pass are ones each script's parser takes."""
+    makefile = (ROOT / "Makefile").read_text()
+    for target, script, options in (("bench", "throughput.py", ("--n", "--jobs", "--skip-dask", "--json")),
+                                    ("bench-isolation", "isolation.py", ("--n", "--grades", "--json"))):
+        recipe = makefile.split(f"\n{target}: ", 1)[1].split("\n\n", 1)[0]
+        assert f"benchmarks/{script}" in recipe, recipe
+        done = run(sys.executable, ROOT / "benchmarks" / script, "--help", timeout=120)
+        assert all(option in done.stdout for option in options), done.stdout

@@ -15,7 +15,6 @@ from autograder.grading import grade
 from autograder.sandbox.settings import Limits
 from conftest import with_cell, write_student
 
-pytestmark = pytest.mark.slow
 
 CRASHING = ("predict", "accuracy", "train", "my_model", "model_grad", "train_minibatch")
 SLOW = "import time\nprint('SLOW {i}')\ntime.sleep(2.5)"
@@ -32,6 +31,16 @@ for _name in {CRASHING!r}:
 MyModel = _end'''
 
 
+def test_the_budget_is_every_exercises_limit_unless_the_course_sets_one():
+    """Fast: after the first pass of the cells, the time left is the exercises' own
+    limits scaled by --time-scale, or what is left of ``Limits.submission_seconds``."""
+    limits = sum(e.time_limit for e in EXERCISES.values())
+    assert grade._Run([], Limits(time_scale=2), None)._budget_after_cells() == pytest.approx(2 * limits)
+    capped = grade._Run([], Limits(submission_seconds=30), None)._budget_after_cells()
+    assert 29 < capped <= 30
+
+
+@pytest.mark.slow
 def test_slow_cells_run_once_however_often_the_process_ends(full_marks, tmp_path):
     notebook = full_marks
     for i in range(6):
@@ -57,6 +66,7 @@ def predict(W, b, inputs):
     time.sleep(30)'''
 
 
+@pytest.mark.slow
 def test_the_time_budget_ends_grading_and_says_so(full_marks, tmp_path):
     path = write_student(tmp_path, "slow", with_cell(full_marks, SLOW_PREDICT, replace="predict"))
     result = grade.grade_submission(path, "slow", 20211, Limits(submission_seconds=10)).to_dict()

@@ -19,7 +19,6 @@ import pytest
 from autograder.authoring import demo
 from conftest import ASSIGNMENT, ROOT, SUBMITTED, run
 
-pytestmark = pytest.mark.slow
 
 VENV = Path(sys.executable).parent.parent
 DATA = ("submitted", "autograded", "feedback", "gradebook.db", "grades")
@@ -65,6 +64,7 @@ def make(course: Path, target: str, **variables):
                *(f"{k}={v}" for k, v in variables.items()), cwd=course, timeout=900)
 
 
+@pytest.mark.slow
 def test_make_demo_grades_in_its_own_workspace_and_keeps_the_course_data(course):
     before = snapshot(course)
     assert len(before) == 7
@@ -79,6 +79,7 @@ def test_make_demo_grades_in_its_own_workspace_and_keeps_the_course_data(course)
     assert not (course / "grades" / "full_marks").exists()
 
 
+@pytest.mark.slow
 def test_make_clean_removes_build_products_only(course):
     before = snapshot(course)
     (course / ".venv" / "bin").mkdir(parents=True)
@@ -90,7 +91,7 @@ def test_make_clean_removes_build_products_only(course):
     assert not (course / demo.WORKSPACE).exists()
 
 
-def test_the_demo_refuses_a_workspace_it_did_not_make(course, tmp_path):
+def test_the_demo_refuses_a_workspace_it_did_not_make(tmp_path):
     (tmp_path / demo.WORKSPACE).mkdir()
     (tmp_path / demo.WORKSPACE / "notes.txt").write_text("mine")
     with pytest.raises(demo.DemoError, match="not made by the demo"):

@@ -33,7 +33,25 @@ from autograder.integrations.nbgrader.gradebook import nbgrader_scores
 from conftest import (ASSIGNMENT, BIN, FULL_MARKS, ROOT, SAMPLE_CLASS, SOURCE, SUBMITTED, copy_tree, grade_id,
                       read, run, write_student)
 
-pytestmark = pytest.mark.slow
+# Every test but the first runs nbgrader's CLI or kernels.
+slow = pytest.mark.slow
+
+
+def test_the_course_config_names_preprocessors_that_import():
+    """Fast: every preprocessor the course's nbgrader_config.py names (the kit's and
+    nbgrader's) imports, as nbgrader will import it, so a moved class fails here first."""
+    import importlib
+
+    from traitlets.config import Config
+    config = Config()
+    exec(compile((ROOT / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"),  # noqa: S102
+         {"get_config": lambda: config, "__file__": str(ROOT / "nbgrader_config.py")})
+    named = [name for section in ("Autograde", "GenerateFeedback") for key, value in config[section].items()
+             if key.endswith("preprocessors") for name in value]
+    assert any(name.startswith("autograder.") for name in named), named
+    for name in named:
+        module, _, attribute = name.rpartition(".")
+        assert hasattr(importlib.import_module(module), attribute), name
 
 EXPECTED = json.loads((SAMPLE_CLASS / "expected.json").read_text())
 STUDENTS = sorted(EXPECTED)
@@ -134,6 +152,7 @@ def tfgrade_results(graded_sample_class):
     return results
 
 
+@slow
 def test_sample_class_scores_match_expected(course, nb_scores):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         totals = {s: gb.find_submission(ASSIGNMENT, s).score for s in STUDENTS}
@@ -173,6 +192,7 @@ def stderr_problems(notebook, scores):
     return problems
 
 
+@slow
 def test_no_points_lost_to_stderr(course, nb_scores):
     for student in STUDENTS:
         notebook = read(autograded(course, student))
@@ -183,6 +203,7 @@ def test_no_points_lost_to_stderr(course, nb_scores):
         assert "stderr" not in json.dumps(cell.outputs), name
 
 
+@slow
 def test_stderr_check_notices_stderr(course, nb_scores):
     """The check above can fail: a stderr line in a full-marks test cell is reported."""
     notebook = copy.deepcopy(read(autograded(course, "full_marks")))
@@ -191,6 +212,7 @@ def test_stderr_check_notices_stderr(course, nb_scores):
     assert stderr_problems(notebook, nb_scores["full_marks"]) == ["predict: stderr output"]
 
 
+@slow
 def test_nbgrader_and_tfgrade_agree(nb_scores, tfgrade_results):
     for student in STUDENTS:
         result = tfgrade_results[student]
@@ -203,6 +225,7 @@ def test_nbgrader_and_tfgrade_agree(nb_scores, tfgrade_results):
         assert abs(result["score"] - sum(s for s, _ in nb_scores[student].values())) <= 0.011
 
 
+@slow
 @pytest.mark.parametrize("student", ["logits_confusion", "float_and_batches"])
 def test_nbgrader_and_the_pytest_engine_agree(nb_scores, student, tmp_path):
     """The pytest engine (one test per exercise) against nbgrader's cells."""
@@ -274,6 +297,7 @@ def _full(scores):
     return {name: max_score for name, (score, max_score) in scores.items() if score == max_score}
 
 
+@slow
 def test_tampered_locked_cells_are_restored(tampered):
     """An edited, a deleted and a retyped test cell all come back from the gradebook,
     so the honest full_marks code keeps all 100 points.
@@ -305,6 +329,7 @@ def test_tampered_locked_cells_are_restored(tampered):
     assert retyped.cell_type == "code" and retyped.source == source["test_accuracy"]
 
 
+@slow
 def test_tampered_duplicate_solution_graded_as_run(tampered, nb_scores):
     """A duplicated predict solution cell (same grade_id), placed after the original
     with a wrong body, is graded as the notebook runs: the later, wrong definition is
@@ -375,6 +400,7 @@ def exchange_course(tmp_path_factory, released_course):
             "instructor": instructor}
 
 
+@slow
 def test_round_trip_export_has_the_graded_total(exchange_course, tfgrade_results):
     root = exchange_course["root"]
     assert "BEGIN HIDDEN TESTS" not in exchange_course["received"]  # what alice fetched
@@ -390,6 +416,7 @@ def test_round_trip_export_has_the_graded_total(exchange_course, tfgrade_results
     assert {n for n, (s, m) in scores.items() if s < m} == set(EXPECTED["column_predict"])
 
 
+@slow
 def test_round_trip_feedback_hides_tests_and_explains(exchange_course, tfgrade_results):
     root, home = exchange_course["root"], exchange_course["home"]
     feedback = root / "feedback" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html"
@@ -409,6 +436,7 @@ def test_round_trip_feedback_hides_tests_and_explains(exchange_course, tfgrade_r
     assert f"Hint: {HINT_COLUMN}" in text
 
 
+@slow
 def test_round_trip_feedback_would_leak_without_clear_hidden_tests(exchange_course):
     """The control: nbgrader's default feedback preprocessors copy the hidden tests into
     the HTML, so it is the config's ClearHiddenTests that keeps them out."""
@@ -442,6 +470,7 @@ def _export(course) -> dict:
         return {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
 
 
+@slow
 def test_tfgrade_autograde_fills_nbgraders_gradebook(course, nb_scores):
     """Export reads what tfgrade autograde wrote; replacing the grading function earns
     nothing, since grading happens in the sandbox and not in a kernel."""
@@ -452,6 +481,7 @@ def test_tfgrade_autograde_fills_nbgraders_gradebook(course, nb_scores):
         {name: score for name, (score, _) in nb_scores["untouched"].items()}
 
 
+@slow
 def test_tfgrade_autograde_feedback_explains_without_hidden_tests(course):
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--student=grade_replaced", "--force")
     page = html_text(course / "feedback" / "grade_replaced" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html"))
@@ -459,6 +489,7 @@ def test_tfgrade_autograde_feedback_explains_without_hidden_tests(course):
     assert f"predict: 0 / {EXERCISES['predict'].points:g}" in page and "NotImplementedError" in page
 
 
+@slow
 def test_the_grade_replacing_cell_wins_in_nbgraders_own_kernel(course, tmp_path):
     """The same course with nbgrader's default Execute step (the sandboxed lines cut
     from its config): the replaced grading function then earns full marks."""

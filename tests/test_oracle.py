@@ -18,7 +18,6 @@ from autograder.exercises import EXERCISES, TOTAL_POINTS
 from autograder.grading import grade
 from conftest import with_cell, write_student
 
-pytestmark = pytest.mark.slow
 
 STEAL = '''
 import hashlib as _hashlib, json as _json, linecache as _linecache
@@ -95,6 +94,22 @@ def unkeyed(seed, cells, key=None):
     return int.from_bytes(digest.digest()[:4], "big")
 
 
+def test_the_attack_recomputes_the_unkeyed_seed_and_not_the_keyed_one():
+    """Fast: the notebook's recomputation (in STEAL) is the unkeyed derivation, and the
+    keyed one differs from it; the slow test below shows what each lets the attack do."""
+    import hashlib
+    import json
+    cells = [("cell 1", "import numpy as np"), ("cell 2", "x = 1\n")]
+    digest = hashlib.sha256(b"tfkit case seed 1\x0020211\x00")
+    digest.update(json.dumps([source for _label, source in cells]).encode())
+    recomputed = int.from_bytes(digest.digest()[:4], "big")
+    assert 'hashlib.sha256(b"tfkit case seed 1\\x0020211\\x00")' in STEAL
+    assert unkeyed(20211, cells) == recomputed
+    assert grade.derive_case_seed(20211, cells) != recomputed
+    assert grade.derive_case_seed(20211, cells) == grade.derive_case_seed(20211, list(cells))
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("keyed", [True, False], ids=["keyed case seed", "unkeyed (protection off)"])
 def test_a_stand_in_cannot_answer_later_exercises(keyed, full_marks, tmp_path, monkeypatch):
     if not keyed:

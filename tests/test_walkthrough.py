@@ -22,7 +22,6 @@ from nbgrader.api import Gradebook
 
 from conftest import ASSIGNMENT, ROOT, error_lines
 
-pytestmark = pytest.mark.slow
 
 SECTION = "## Try a round with the sample class\n"
 KEPT = ["column_predict", "full_marks", "sum_loss"]  # the README's override and extension, and 100
@@ -58,6 +57,20 @@ def repository_state() -> dict:
     return {p.name: p.stat().st_mtime_ns if p.exists() else None for p in paths}
 
 
+def test_every_tfgrade_command_of_the_walk_through_parses():
+    """Fast: each ``tfgrade`` line of the section is a command tfgrade's parser takes (a
+    renamed command or option fails here in seconds, before the slow run below)."""
+    import shlex
+
+    from autograder.cli.parsers import parser
+    commands = [line for block in blocks() for line in block if line.startswith("tfgrade ")]
+    assert len(commands) >= 3, commands
+    for line in commands:
+        words = [w for w in shlex.split(line.split("|")[0].split("&&")[0]) if not w.startswith("$")]
+        parser().parse_args(words[1:])
+
+
+@pytest.mark.slow
 def test_the_readme_walk_through_runs_as_written(tmp_path):
     setup, round_ = blocks()
     before = repository_state()
