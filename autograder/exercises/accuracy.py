@@ -6,8 +6,8 @@ import numpy as np
 from autograder.boundary.replies import answer
 from autograder.checking.compare import Check, Mistake, backed, describe, values_close
 from autograder.exercises.exercise import Exercise
-from autograder.exercises.support.inputs import blob_case, changed, sigmoid, sizes, tensors
-from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
+from autograder.exercises.support.inputs import blob_cases, sigmoid, tensors
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing
 
 HINT_FLOAT = "Return a Python float (for example with float(...)), not a tensor or array."
 HINT_COUNT = "You returned the number of correct labels; accuracy is the fraction of them."
@@ -22,9 +22,7 @@ HINT_NOT_ACCURACY = idea("The value is not the fraction of correct labels: label
 
 
 def cases(rng):
-    drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=1.2) for low, high in [(40, 70), (100, 140), (25, 40)]]
-    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
-    return drawn
+    return blob_cases(rng, [(40, 70), (100, 140), (25, 40)], w_scale=1.2)
 
 
 def probe_one(namespace, case):

@@ -7,9 +7,9 @@ from autograder.boundary.replies import answer
 from autograder.checking.compare import backed, shape_is
 from autograder.exercises.exercise import Exercise
 from autograder.exercises.support import bands
-from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
+from autograder.exercises.support.inputs import blob_cases, tensors
 from autograder.exercises.support.observations import gradient, loss_value
-from autograder.exercises.support.variants import expecting, fields, judging, probing, redrawn, vary
+from autograder.exercises.support.variants import expecting, fields, judging, probing, redrawn
 
 HINT_GRAD_ORDER = ("The two gradients came back in the other order: return them in the order of "
                    "the parameters, (dW, db).")
@@ -18,11 +18,7 @@ HINT_GRAD_ORDER = ("The two gradients came back in the other order: return them 
 def cases(rng):
     """Three sizes, the first with a variant per argument; redrawn while a correct
     gradient lies near zero (``bands.clear_of_zero``), where zeros would pass."""
-    def draw():
-        drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=0.5) for low, high in [(30, 50), (50, 80), (20, 40)]]
-        drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
-        return drawn
-    return redrawn(draw, bands.clear_of_zero)
+    return redrawn(lambda: blob_cases(rng, [(30, 50), (50, 80), (20, 40)], w_scale=0.5), bands.clear_of_zero)
 
 
 def probe_one(namespace, case):

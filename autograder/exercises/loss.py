@@ -8,9 +8,9 @@ from autograder.checking.compare import Mistake, backed, within
 from autograder.exercises.exercise import Exercise
 from autograder.exercises.support import bands
 from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
-from autograder.exercises.support.inputs import blob_case, changed, sizes, tensors
+from autograder.exercises.support.inputs import blob_cases, tensors
 from autograder.exercises.support.observations import single_number
-from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, vary
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing
 
 HINT_SIGN = "The value has the wrong sign: cross-entropy is minus the log-probability."
 HINT_SWAPPED = ("The value matches cross-entropy with the two classes swapped: check which "
@@ -23,9 +23,7 @@ HINT_NOT_CROSS_ENTROPY = idea("The value is not a cross-entropy of these predict
 
 
 def cases(rng):
-    drawn = [blob_case(rng, *sizes(rng, low, high)) for low, high in [(30, 60), (80, 130), (15, 30)]]
-    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
-    return drawn
+    return blob_cases(rng, [(30, 60), (80, 130), (15, 30)])
 
 
 def probe_one(namespace, case):

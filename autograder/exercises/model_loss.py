@@ -6,10 +6,10 @@ from autograder.checking.compare import Mistake, backed, between
 from autograder.exercises.exercise import Exercise
 from autograder.exercises.support import bands
 from autograder.exercises.support.hints import HINT_PER_EXAMPLE, HINT_SUM
-from autograder.exercises.support.inputs import blob_case, changed, keras_model, sizes, tensors
+from autograder.exercises.support.inputs import blob_cases, keras_model, tensors
 from autograder.exercises.support.lazy import tf
 from autograder.exercises.support.observations import in_band, single_number
-from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, redrawn, vary
+from autograder.exercises.support.variants import expecting, fields, idea, judging, probing, redrawn
 
 HINT_FROM_LOGITS = ("The loss treated logits as probabilities: tell the Keras loss that it "
                     "receives logits (from_logits=True), or give it probabilities.")
@@ -27,11 +27,7 @@ HINT_NOT_KERAS_LOSS = idea("The value is not the mean binary cross-entropy of th
 def cases(rng):
     """Two sizes, the first with a variant per argument; shared with ``model_grad``, so
     redrawn while a correct gradient lies near zero (``bands.clear_of_zero``)."""
-    def draw():
-        drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=0.7) for low, high in [(40, 60), (30, 45)]]
-        drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
-        return drawn
-    return redrawn(draw, bands.clear_of_zero)
+    return redrawn(lambda: blob_cases(rng, [(40, 60), (30, 45)], w_scale=0.7), bands.clear_of_zero)
 
 
 def probe_one(namespace, case):

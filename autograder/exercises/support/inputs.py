@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.exercises.support.lazy import tf
+from autograder.exercises.support.variants import vary
 
 
 def f32(x):
@@ -17,6 +18,14 @@ def blob_case(rng, n, d, w_scale=0.8, **extra):
             "targets": f32(rng.integers(0, 2, n)), "label": f"inputs of shape ({n}, {d})"}
     case.update(extra)
     return case
+
+
+def blob_cases(rng, ranges, w_scale: float = 0.8) -> list:
+    """One :func:`blob_case` per (low, high) range of examples, the first with another
+    value of each of W, b, inputs and targets (``variants.vary``)."""
+    drawn = [blob_case(rng, *sizes(rng, low, high), w_scale=w_scale) for low, high in ranges]
+    drawn[0] = vary(rng, drawn[0], changed(rng, drawn[0], "W", "b", "inputs", "targets"))
+    return drawn
 
 
 def layer_case(rng, n, d, k, label):
