@@ -28,10 +28,8 @@ def dask_installed():
     try:
         import distributed  # noqa: F401
     except ImportError:
-        why = "Dask is not installed (pip install -e '.[dask]')"
-        if os.environ.get("CI"):
-            pytest.fail(f"the cluster tests must run in CI, but {why}")
-        pytest.skip(why)
+        # in CI, tests/skip_policy.py makes this skip a failure
+        pytest.skip("Dask is not installed (pip install -e '.[dask]')")
 
 
 def make_class(folder, students):
