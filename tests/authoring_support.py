@@ -1,10 +1,8 @@
 """Course work the authoring tests share instead of each doing it again.
 
-``make release``'s build of the course's ``source/`` (nbgrader's generate_assignment and
-generate_solution, which runs the solution through its hidden tests in a real kernel) is
-made once per test session by :func:`fresh_build`; ``tests/test_release.py`` compares it
-with the committed ``release/`` and ``solutions/``, ``tests/test_selftest.py`` hands it to
-selftest's own comparison (:func:`built_once`). Both only read it.
+``make release``'s build of the course's ``source/`` is made once per test session (the
+``released_course`` fixture of ``tests/conftest.py``); ``tests/test_selftest.py`` hands
+it to selftest's own comparison through :func:`built_once` instead of building again.
 """
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ import filecmp
 import shutil
 from pathlib import Path
 
-from autograder.authoring.build import build
 from conftest import ROOT
 
 COURSE = ("source", "release", "solutions")
@@ -37,22 +34,6 @@ def _same_inputs(course: Path, other: Path) -> bool:
     if files != sorted(p.relative_to(other) for p in (other / "source").rglob("*") if p.is_file()):
         return False
     return all(filecmp.cmp(course / f, other / f, shallow=False) for f in files)
-
-
-_built: dict = {}
-
-
-def fresh_build(tmp_path_factory) -> Path:
-    """A course holding a copy of the course's source/ and what the build makes of it
-    today (release/, solutions/): built once per session, read only."""
-    key = id(tmp_path_factory)
-    if key not in _built:
-        course = tmp_path_factory.mktemp("fresh_build")
-        shutil.copy(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "source", course / "source")
-        build(course)
-        _built[key] = course
-    return _built[key]
 
 
 def built_once(built: Path, calls: list):

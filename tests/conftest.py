@@ -151,11 +151,15 @@ def graded_sample_class(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def released_course(tmp_path_factory):
-    """A temporary course after one ``nbgrader generate_assignment``: the course's
-    config, source/ and secret case key (so its inputs are the repository's), its
-    gradebook.db holding the assignment and release/ its student version. Built once
-    per session and never changed (checked at the end): a test that runs nbgrader in
-    it works on ``copy_tree(released_course, ...)``."""
+    """A temporary course after ``make release``'s build (``authoring.build.build``:
+    nbgrader's generate_assignment, then generate_solution, which runs the solution
+    through its hidden tests): the course's config, source/ and secret case key (so its
+    inputs are the repository's), its gradebook.db holding the assignment, release/ and
+    solutions/ as the build makes them today. Built once per session and never changed
+    (checked at the end): test_release compares it with the committed files, selftest's
+    release rows read it (``authoring_support.built_once``), and a test that runs
+    nbgrader in it works on ``copy_tree(released_course, ...)``."""
+    from autograder.authoring.build import build
     from autograder.course import KEY_FILE, case_key
     root = tmp_path_factory.mktemp("released_course") / "course"
     root.mkdir()
@@ -163,8 +167,7 @@ def released_course(tmp_path_factory):
     shutil.copytree(ROOT / "source", root / "source")
     case_key(ROOT)
     shutil.copytree(ROOT / KEY_FILE.parent, root / KEY_FILE.parent)
-    run(BIN / "nbgrader", "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.root={root}",
-        cwd=root)
+    build(root)
     assert notebook_path(root, "release").is_file() and (root / "gradebook.db").is_file()
     before = tree_digest(root)
     yield root

@@ -15,17 +15,16 @@ from autograder.authoring.build import (differences, leaks, readme_with_points, 
 from autograder.authoring.corpus import without_markers
 from autograder.course import notebook_path
 from autograder.exercises import EXERCISES, TOTAL_POINTS
-from authoring_support import fresh_build
 from conftest import RELEASE, ROOT, SAMPLE_CLASS, SOLUTION, SOURCE, grade_id, read
 
 README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory):
+def regenerated(released_course):
     """A fresh generate_assignment + generate_solution of a copy of the course (the
-    session's one build, ``authoring_support.fresh_build``, which selftest's test reads too)."""
-    course = fresh_build(tmp_path_factory)
+    session's one build, ``conftest.released_course``, which other tests read too)."""
+    course = released_course
     rel = course / RELEASE.relative_to(ROOT)
     sol = course / SOLUTION.relative_to(ROOT)
     return read(rel), read(sol)

@@ -11,7 +11,7 @@ import pytest
 from autograder.authoring import corpus, selftest
 from autograder.authoring.corpus import without_markers
 from autograder.exercises import EXERCISES, HINTS
-from authoring_support import built_once, course_copy, fresh_build
+from authoring_support import built_once, course_copy
 from conftest import BIN, ROOT, SOURCE, grade_id, read, run
 
 
@@ -209,14 +209,14 @@ def test_selftest_passes_on_main():
 
 
 @pytest.mark.slow
-def test_the_full_selftests_nbgrader_rows_pass_on_main(monkeypatch, tmp_path_factory):
+def test_the_full_selftests_nbgrader_rows_pass_on_main(monkeypatch, released_course):
     """What `tfgrade selftest` adds to `--quick` besides the second seed: release/ and
     solutions/ as a fresh generation makes them, and nbgrader's own autograde. The fresh
-    generation is the session's one build of source/ (``authoring_support.fresh_build``,
+    generation is the session's one build of source/ (``conftest.released_course``,
     which tests/test_release.py compares too), copied in where selftest builds its own
     from the same source/ and config."""
     built = []
-    monkeypatch.setattr(selftest, "build", built_once(fresh_build(tmp_path_factory), built))
+    monkeypatch.setattr(selftest, "build", built_once(released_course, built))
     rows = selftest.check_release(ROOT, fresh=True) + selftest.check_nbgrader(ROOT)
     assert len(built) == 1
     assert {r.area for r in rows} == {"release", "nbgrader"} and len(rows) == 5
