@@ -402,13 +402,15 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
-PARTS = ("student", "reference", "grader")
+PARTS = ("student", "reference", "ahead", "grader")
 
 
 def floor_table(out: Path) -> dict:
     """Per exercise, the mean seconds per submission spent in the student's code (the
-    floor: the sandbox's side of each exercise, the probe and channel included), in the
-    reference and in the grader's judging, from each result.json's ``seconds``."""
+    floor: the sandbox's side of each exercise, the probe and channel included), waiting
+    for the reference (stand-ins' answers, expected values not ready), in the reference
+    ahead of time (beside the sandbox) and in the grader's judging, from each
+    result.json's ``seconds``."""
     sums, counts = {}, {}
     for path in sorted(out.glob("*/result.json")):
         for name, exercise in json.loads(path.read_text())["exercises"].items():
@@ -427,19 +429,22 @@ def floor_lines(result: dict) -> list:
     if not table:
         return []
     lines = [f"per exercise, mean seconds per submission (tfgrade grade --jobs {result['jobs']}):",
-             f"  {'exercise':<22}{'student':>9}{'reference':>11}{'grader':>9}{'overhead':>10}"]
+             f"  {'exercise':<22}{'student':>9}{'reference':>11}{'ahead':>8}{'grader':>9}{'overhead':>10}"]
+
+    def line(name, row):
+        over = row["reference"] + row["ahead"] + row["grader"]
+        share = over / row["student"] if row["student"] else float("nan")
+        return (f"  {name:<22}{row['student']:>9.3f}{row['reference']:>11.3f}{row['ahead']:>8.3f}"
+                f"{row['grader']:>9.3f}{share:>9.0%}")
     totals = dict.fromkeys(PARTS, 0.0)
     for name, row in table.items():
         for part in PARTS:
-            totals[part] += row[part]
-        over = row["reference"] + row["grader"]
-        lines.append(f"  {name:<22}{row['student']:>9.3f}{row['reference']:>11.3f}{row['grader']:>9.3f}"
-                     f"{over / row['student'] if row['student'] else float('nan'):>9.0%}")
-    over = totals["reference"] + totals["grader"]
-    lines.append(f"  {'total':<22}{totals['student']:>9.3f}{totals['reference']:>11.3f}"
-                 f"{totals['grader']:>9.3f}{over / totals['student'] if totals['student'] else 0:>9.0%}")
-    lines.append("  student: the floor (the sandbox's side: student code, probe, channel); overhead: "
-                 "reference + grader, as a share of the floor")
+            totals[part] += row.get(part, 0.0)
+        lines.append(line(name, {**dict.fromkeys(PARTS, 0.0), **row}))
+    lines.append(line("total", totals))
+    lines.append("  student: the floor (the sandbox's side: student code, probe, channel); reference: "
+                 "waited for; ahead: computed beside the sandbox; overhead: reference + ahead + grader, "
+                 "as a share of the floor")
     return lines
 
 

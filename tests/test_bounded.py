@@ -118,7 +118,7 @@ MEMORY_HOG = [("predict", "import numpy as np\n"
 
 
 def _worker_pids(ref) -> list:
-    return list((ref._executor._processes or {}).keys()) if ref._executor is not None else []
+    return ref.pids()
 
 
 def _alive(pid: int) -> bool:
@@ -142,7 +142,7 @@ def test_the_reference_process_has_a_memory_cap(protected, monkeypatch):
         monkeypatch.setattr(reference.cgroups, "create", lambda *args: None)
     ref = reference.Reference(MEMORY_HOG, processes=1)
     try:
-        ref._pool().submit(int).result(300)  # it starts within the cap
+        [started.result(300) for started in ref.start()]  # it starts within the cap
         args = [np.ones((2, 1), F32), np.zeros((), F32), np.ones((3, 2), F32)]
         if protected:
             with pytest.raises(reference.ReferenceFailed, match="went over its memory cap"):
@@ -150,9 +150,9 @@ def test_the_reference_process_has_a_memory_cap(protected, monkeypatch):
         else:
             assert ref.call("predict", args).shape == (2, 1)
     finally:
-        group = ref._group
+        groups = ref.groups()
         ref.close()
-    assert group is None or not group.folders  # removed with the pool
+    assert all(not group.folders for group in groups)  # removed with the pools
 
 
 @pytest.mark.slow
@@ -165,7 +165,7 @@ def test_the_reference_process_has_a_cpu_cap_per_call(protected, monkeypatch):
     monkeypatch.setattr(reference, "CALL_SECONDS", 60 if protected else 10)
     ref = reference.Reference(CPU_BURNER, processes=1)
     try:
-        ref._pool().submit(int).result(300)  # started: its start is not timed
+        [started.result(300) for started in ref.start()]  # started: its start is not timed
         pids = _worker_pids(ref)
         started = time.monotonic()
         with pytest.raises(reference.ReferenceFailed) as failed:

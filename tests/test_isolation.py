@@ -482,7 +482,7 @@ limits = Limits(disable=frozenset() if protected else frozenset({settings.ENVIRO
 results = grade_class([sys.argv[1]], sys.argv[2], seed=5, jobs=1, limits=limits, progress=False)
 pids = [forkserver._forkserver._forkserver_pid]
 for ref in reference._shared.values():
-    pids += list((ref._executor._processes or {}).keys()) if ref._executor else []
+    pids += ref.pids()
 secret = os.environ["TFKIT_INSTRUCTOR_TOKEN"].encode()
 environs = {}
 for pid in pids:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import threading
 
 import mistune
@@ -88,7 +89,8 @@ def start_like_a_sandbox() -> None:
     that it was not run again after the forger's restart)."""
     from autograder.grading.reference import Reference
     from autograder.sandbox import forkserver
-    Reference.from_course(ROOT).expected("predict", grade.cases_for(EXERCISES["predict"], 1)[0])
+    for started in Reference.from_course(ROOT).start():  # both pools: calls, and ahead
+        started.result(300)
     forkserver.import_quietly(*forkserver.PRELOAD)
 
 
@@ -96,7 +98,9 @@ def start_like_a_sandbox() -> None:
 def in_process(monkeypatch):
     """Grading with :class:`InProcessSandbox`; yields a setter for the forgery. The
     course's reference process is started first: IPython's shell, made in this process
-    here, replaces ``sys.modules["__main__"]``, which multiprocessing then cannot use."""
+    here, replaces ``sys.modules["__main__"]``, which multiprocessing then cannot use
+    (it is put back afterwards, for the tests that start processes later)."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     start_like_a_sandbox()
     monkeypatch.setattr(grade, "Sandbox", InProcessSandbox)
     monkeypatch.setattr(InProcessSandbox, "forge", None)

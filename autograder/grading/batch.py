@@ -70,15 +70,15 @@ def grade_one(submission: Submission, seed: int, limits: Limits) -> dict:
 
 def warm_reference(cells, processes: int | None = None):
     """The shared reference for ``cells`` (``reference.shared``, which grading uses),
-    its first trusted process started now, in the background: it is a forkserver child,
-    so it starts as soon as the forkserver's imports are done, while the first sandbox
-    starts too, not when the first student's first exercise asks it. ``processes``: at
-    most that many reference processes (one per grading thread), since a student's
-    call that arrives while the first still starts would start another."""
+    its first trusted processes started now, in the background (``Reference.start``):
+    they start while the first sandbox starts too, not when the first student's first
+    exercise asks. ``processes``: at most that many reference processes per pool (one
+    per grading thread), since a student's call that arrives while the first still
+    starts would start another."""
     from autograder.grading import reference
     shared = reference.shared(cells, processes)
     try:
-        shared._pool().submit(os.getpid)  # starts the process; the answer is not needed
+        shared.start()  # the answers are not needed
     except Exception:  # noqa: BLE001 - the first real call starts it again, and says why
         pass
     return shared

@@ -209,12 +209,15 @@ RERUN_SECONDS = 2.0
 
 class _Clock:
     """Where one exercise's grading time went: ``student`` (the sandbox's side: the
-    student's code, with the probe and the channel around it), ``reference`` (the
-    reference's answers to stand-ins and its expected values) and ``grader`` (judging,
-    less the reference's part)."""
+    student's code, with the probe and the channel around it), ``reference`` (the time
+    grading waited for the reference: its answers to stand-ins, and expected values not
+    ready yet), ``grader`` (judging, less the reference's part) and ``ahead`` (the
+    reference's seconds on expected values computed ahead, beside the sandbox:
+    ``Reference.ahead``)."""
 
     def __init__(self):
         self.totals = {"sandbox": 0.0, "reference": 0.0, "judging": 0.0}
+        self.ahead = 0.0
         self._reference_in = {"sandbox": 0.0, "judging": 0.0}
         self._current = None
 
@@ -242,7 +245,8 @@ class _Clock:
     def split(self) -> dict:
         return {"student": round(max(self.totals["sandbox"] - self._reference_in["sandbox"], 0.0), 4),
                 "reference": round(self.totals["reference"], 4),
-                "grader": round(max(self.totals["judging"] - self._reference_in["judging"], 0.0), 4)}
+                "grader": round(max(self.totals["judging"] - self._reference_in["judging"], 0.0), 4),
+                "ahead": round(self.ahead, 4)}
 
 
 class BudgetSpent(Exception):
@@ -270,6 +274,29 @@ class _Run:
         self.not_rerun: set = set()
         self.started = time.monotonic()
         self.deadline: float | None = None  # set once the first pass of the cells is done
+        self.cases: dict = {}  # exercise -> its cases (``look_ahead``)
+        self.ahead: dict = {}  # exercise -> the future of its expected values
+
+    def look_ahead(self, seed: int) -> None:
+        """Draw every exercise's cases, and have the reference start computing their
+        expected values now (``Reference.ahead``), while the sandbox starts and runs the
+        cells. Not for an exercise whose cell still holds the released stub (it raises
+        ``NotImplementedError``): that one will not need them, and if it does,
+        :meth:`expected` asks on the spot."""
+        stubs = {match.group(1) for label, source in self.cells
+                 if "NotImplementedError" in source and (match := re.search(r"\((\w+)\)$", label))}
+        for name, exercise in EXERCISES.items():
+            self.cases[name] = cases_for(exercise, seed)
+            if name not in stubs:
+                future = self.reference.ahead(name, self.cases[name])
+                if future is not None:
+                    self.ahead[name] = future
+
+    def drop_ahead(self) -> None:
+        """Cancel what the reference has not started computing ahead for this submission."""
+        for future in self.ahead.values():
+            future.cancel()
+        self.ahead.clear()
 
     def boot(self) -> None:
         """Start a fresh process and run the notebook's cells in it, skipping any cell
@@ -334,7 +361,7 @@ class _Run:
 
     def exercise(self, name: str, seed: int) -> ExerciseResult:
         exercise = EXERCISES[name]
-        cases = cases_for(exercise, seed)
+        cases = self.cases.get(name) or cases_for(exercise, seed)
         left = self.time_left()
         if left <= 0:
             raise BudgetSpent(self.budget_text())
@@ -348,11 +375,13 @@ class _Run:
             status = "timeout" if isinstance(exc, Timeout) else "crashed"
             reason = f"grading {exercise.signature} stopped: {exc}"
             self.notes.append(f"{name}: {exc}")
+            if name in self.ahead:
+                self.ahead.pop(name).cancel()
             self.boot()
             return judge(name, cases, [{"error": str(exc)}] * len(cases), status, reason)
         self._keep_output(reply)
         with clock.measure("judging"):
-            result = judge_reply(name, cases, reply, clock.timed("reference", self.expected(name)))
+            result = judge_reply(name, cases, reply, self.expected(name, cases, clock))
         result.seconds = clock.split()
         if result.status == "crashed":  # it sent what no probe sends: do not trust it again
             self.notes.append(f"{name}: the process's answer was refused, and the process replaced")
@@ -376,8 +405,23 @@ class _Run:
         result.feedback = render_feedback(result, f"{exercise.signature} was not graded: {why}.")
         return result
 
-    def expected(self, name: str):
-        return lambda case: self.reference.expected(name, case)
+    def expected(self, name: str, cases: list, clock: _Clock):
+        """``expected(case)`` for the judge: from the values computed ahead, waited for
+        on first use (the wait is the reference's time), or from the reference on the
+        spot when none were asked ahead or their computation has not started yet."""
+        future = self.ahead.pop(name, None)
+        on_the_spot = clock.timed("reference", lambda case: self.reference.expected(name, case))
+        if future is None or future.cancel():
+            return on_the_spot
+        table: dict = {}
+
+        def lookup(case):
+            if not table:
+                values, seconds = clock.timed("reference", future.result)()
+                clock.ahead += seconds
+                table.update(zip(map(id, cases), values))
+            return table[id(case)] if id(case) in table else on_the_spot(case)
+        return lookup
 
     def _answerer(self, exercise):
         return answerer(self.reference, exercise)
@@ -456,6 +500,7 @@ def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, refere
         cells = load_cells()
         result.case_seed = derive_case_seed(seed, cells) if case_seed is None else int(case_seed)
         run = _Run(cells, limits or Limits(), reference or Reference.from_course())
+        run.look_ahead(result.case_seed)
         run.boot()
         result.isolation = [item[:200] for item in run.sandbox.isolation if isinstance(item, str)]
         spent = ""
@@ -473,6 +518,7 @@ def _grade(load_cells, student_id: str, seed: int, limits: Limits | None, refere
         result.status, result.reason = GRADER_ERROR, f"grader error: the sandbox could not start: {exc}"
     finally:
         if run is not None:
+            run.drop_ahead()
             run.sandbox.stop()
             result.output = _bounded("\n".join(run.output), run.limits.output_chars)
             notes = list(run.cell_errors.values()) + run.notes

@@ -3,19 +3,22 @@
 The answers live in one place, the solution cells of the course's source notebook
 (``source/<assignment>/<assignment>.ipynb``): a maintainer who changes a solution there
 changes the reference with it, and the installable package holds none of it.
-:class:`Reference` runs the notebook's setup cells and solution cells in a process of
-its own. That process is the instructor's code, trusted and not sandboxed, but what a
-submission asks of it is bounded: its processes share a cgroup capping their memory and
-tasks, and each call has a CPU cap (``MEMORY_MB_PER_PROCESS``, ``CALL_CPU_SECONDS``); it
-is a child of the sandbox's forkserver, so TensorFlow is already imported. The grader asks
-it for two things, with plain data both ways:
+:class:`Reference` runs the notebook's setup cells and solution cells in processes of
+their own. They run the instructor's code, trusted and not sandboxed, but what a
+submission asks of them is bounded: each pool's processes share a cgroup capping their
+memory and tasks, and each call has a CPU cap (``MEMORY_MB_PER_PROCESS``,
+``CALL_CPU_SECONDS``); they are children of the sandbox's forkserver, so TensorFlow is
+already imported. The grader asks the reference for three things, with plain data both ways:
 
-- :meth:`Reference.expected`: what one case of an exercise is compared with
-  (``Exercise.expect``), computed once per case and kept;
+- :meth:`Reference.ahead`: what every case of an exercise is compared with
+  (``Exercise.expect``), computed while the sandbox runs, as soon as the submission's
+  cases are drawn;
+- :meth:`Reference.expected`: the same for one case, on the spot;
 - :meth:`Reference.call`: the reference value of an exercise another one builds on
   (``Exercise.uses``), or its vector-Jacobian product, when the stand-in that replaces
   it in a sandbox is called by student code (``harness.STAND_INS``). What each kind of
-  stand-in sends is answered by :data:`ANSWERS`.
+  stand-in sends is answered by :data:`ANSWERS`, compiled into TensorFlow graphs
+  (:class:`_Answers`).
 
 Nothing of the reference goes into a sandbox: no source, no code, no function object.
 :class:`LocalReference` runs the same code in the calling process, for the kit's own
@@ -30,8 +33,9 @@ import io
 import json
 import os
 import threading
+import time
 import types
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -137,55 +141,122 @@ def plain(value):
 class _Logits:
     """A model whose output is already known (the logits a student's model computed in
     the sandbox): the reference's ``model_loss``/``model_grad`` take it where they take a
-    model, and its one trainable variable is the logits."""
+    model, and its one trainable variable is the logits. One is kept per rank and dtype
+    of logits (``assign`` sets each call's values), since a compiled function may not
+    create a variable on every call."""
 
-    def __init__(self, logits):
+    def __init__(self, rank: int, dtype):
         import tensorflow as tf
-        self.logits = tf.Variable(logits, trainable=True)
+        self.logits = tf.Variable(tf.zeros([1] * rank, dtype), shape=tf.TensorShape([None] * rank),
+                                  trainable=True)
         self.trainable_variables = [self.logits]
 
     def __call__(self, *args, **kwargs):
         return self.logits
 
 
-def _tensor(fn, args, cotangent):
-    """A function of tensors: its value, or the gradient of every argument for a
-    cotangent of its output (None for an argument that is not a float)."""
+def _tensor(fn, _holder):
+    """A function of tensors: ``value(*xs)``, and ``vjp(cotangent, *xs)``, the gradient of
+    every argument for a cotangent of its output (None for an argument that is not a
+    float)."""
     import tensorflow as tf
-    xs = [tf.constant(a) for a in args]
-    if cotangent is None:
-        return plain(fn(*xs))
-    with tf.GradientTape() as tape:
-        for x in xs:
-            if x.dtype.is_floating:
-                tape.watch(x)
-        value = fn(*xs)
-    grads = tape.gradient(value, xs, output_gradients=tf.constant(cotangent, dtype=value.dtype))
-    return [None if g is None else g.numpy() for g in grads]
+
+    def value(*xs):
+        return fn(*xs)
+
+    def vjp(cotangent, *xs):
+        with tf.GradientTape() as tape:
+            for x in xs:
+                if x.dtype.is_floating:
+                    tape.watch(x)
+            result = fn(*xs)
+        return tape.gradient(result, list(xs), output_gradients=tf.cast(cotangent, result.dtype))
+    return value, vjp
 
 
-def _logits_loss(fn, args, cotangent):
-    """``model_loss`` on known logits: its value, or the gradient for the logits."""
+def _logits_loss(fn, holder):
+    """``model_loss`` on known logits: its value, or the gradient for the logits (and
+    None for the targets)."""
     import tensorflow as tf
-    model, targets = _Logits(args[0]), tf.constant(args[1])
-    if cotangent is None:
-        return plain(fn(model, None, targets))
-    with tf.GradientTape() as tape:
-        value = fn(model, None, targets)
-    return [plain(tape.gradient(value, model.logits,
-                                output_gradients=tf.constant(cotangent, dtype=value.dtype))), None]
+
+    def value(logits, targets):
+        holder.logits.assign(logits)
+        return fn(holder, None, targets)
+
+    def vjp(cotangent, logits, targets):
+        holder.logits.assign(logits)
+        with tf.GradientTape() as tape:
+            result = fn(holder, None, targets)
+        return [tape.gradient(result, holder.logits, output_gradients=tf.cast(cotangent, result.dtype)),
+                None]
+    return value, vjp
 
 
-def _logits_grad(fn, args, cotangent):
+def _logits_grad(fn, holder):
     """``model_grad`` on known logits: the loss and its gradient for the logits."""
-    import tensorflow as tf
-    loss_value, grads = fn(_Logits(args[0]), None, tf.constant(args[1]))
-    return [plain(loss_value), plain(list(grads)[0])]
+    def value(logits, targets):
+        holder.logits.assign(logits)
+        loss_value, grads = fn(holder, None, targets)
+        return [loss_value, list(grads)[0]]
+    return value, None
 
 
-# What the reference answers to each kind of stand-in (``harness.STAND_INS``).
+# What the reference answers to each kind of stand-in (``harness.STAND_INS``):
+# kind -> (fn, holder) -> (value, vjp), both functions of tensors.
 ANSWERS = {"tensor": _tensor, "loss_and_gradients": _tensor, "logits_loss": _logits_loss,
            "logits_grad": _logits_grad}
+# The kinds whose first argument is the logits of a student's model (``_Logits``).
+ON_LOGITS = {"logits_loss", "logits_grad"}
+
+
+class _Answers:
+    """The reference's answers to stand-ins, compiled.
+
+    A training exercise's stand-ins are called once per step, about 200 times per
+    full-marks notebook, each on arguments of the same kinds and ranks. Each answer is
+    traced into a TensorFlow graph (``tf.function``) once per exercise, direction (value or
+    gradient) and signature (the arguments' dtypes and ranks; sizes may vary), which
+    runs the course's own code about ten times faster than eagerly. The graph computes the
+    same operations as the eager code. Any failure in the graph (the arguments do not
+    fit, or the course's code cannot be traced) is settled eagerly: the call is run again
+    without a graph, so what it returns or raises is exactly the eager answer, and that
+    signature stays eager (a submission that sends bad arguments cannot make every call
+    pay for a trace)."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self._graphs: dict = {}  # key -> tf.function, or None where eager only
+        self._holders: dict = {}  # (rank, dtype) -> _Logits
+
+    def __call__(self, exercise, args: list, cotangent=None):
+        import tensorflow as tf
+        xs = [tf.constant(a) for a in args]
+        extra = [] if cotangent is None else [tf.constant(cotangent)]
+        key = (exercise.name, cotangent is None,
+               tuple((x.dtype.name, x.shape.rank) for x in [*extra, *xs]))
+        if key not in self._graphs:
+            self._graphs[key] = tf.function(self._function(exercise, xs, cotangent),
+                                            reduce_retracing=True, autograph=False)
+        graph = self._graphs[key]
+        if graph is not None:
+            try:
+                return plain(graph(*extra, *xs))
+            except Exception:  # noqa: BLE001 - settled eagerly, below, and eagerly from now on
+                self._graphs[key] = None
+        return plain(self._function(exercise, xs, cotangent)(*extra, *xs))
+
+    def _function(self, exercise, xs, cotangent):
+        """The answer as one function of tensors: ``(*xs)``, or ``(cotangent, *xs)``."""
+        holder = None
+        if exercise.stand_in in ON_LOGITS:
+            spec = (xs[0].shape.rank, xs[0].dtype)
+            if spec not in self._holders:
+                self._holders[spec] = _Logits(*spec)
+            holder = self._holders[spec]
+        value, vjp = ANSWERS[exercise.stand_in](getattr(self.namespace, exercise.defines), holder)
+        if cotangent is None:
+            return value
+        return vjp or (lambda _cotangent, *xs: value(*xs))  # no gradient call: the value
 
 
 class _Worker:
@@ -193,6 +264,7 @@ class _Worker:
 
     def __init__(self, cells):
         self.namespace = define(cells)
+        self.answers = _Answers(self.namespace)
         self.memo: dict = {}
 
     def expected(self, name: str, case: dict):
@@ -203,11 +275,15 @@ class _Worker:
             self.memo[key] = EXERCISES[name].expect(self.namespace, case)
         return self.memo[key]
 
+    def expected_all(self, name: str, cases: list) -> tuple:
+        """``expected`` of every case, and the seconds it took (``Reference.ahead``)."""
+        started = time.perf_counter()
+        values = [self.expected(name, case) for case in cases]
+        return values, time.perf_counter() - started
+
     def call(self, name: str, args: list, cotangent=None):
         """The answer to a stand-in, within the reply caps (``replies.reference_reply``)."""
-        exercise = EXERCISES[name]
-        return replies.reference_reply(
-            ANSWERS[exercise.stand_in](getattr(self.namespace, exercise.defines), args, cotangent))
+        return replies.reference_reply(self.answers(EXERCISES[name], args, cotangent))
 
 
 _worker: _Worker | None = None
@@ -242,27 +318,18 @@ def _run_in_worker(cpu_seconds: float, method: str, *args):
     return getattr(_worker, method)(*args)
 
 
-class Reference:
-    """The course's reference, in trusted processes of its own, shared by every grading
-    thread: the first starts on first use, and another (up to ``processes``, by default
-    one per core) only when every one is busy with a call or still starting; grading
-    asks for one per grading thread (``batch.warm_reference``). Each submission needs its own
-    expected values (its inputs come from its own case seed), so with a single process
-    the grading threads would queue behind each other's reference work."""
+class _Pool:
+    """Trusted processes that run the reference, forkserver children in one cgroup of
+    their own: the first starts on first use, another (up to ``processes``) only when
+    every one is busy or still starting. A broken pool is replaced on the next call."""
 
-    def __init__(self, cells, processes: int | None = None):
-        self.cells = list(cells)
-        self.digest = cells_digest(self.cells)
-        self.processes = processes or os.cpu_count() or 1
+    def __init__(self, cells, processes: int):
+        self.cells, self.processes = cells, processes
         self._executor = None
         self._group = None  # the executor's cgroup (None where none can be made)
         self._lock = threading.Lock()
 
-    @classmethod
-    def from_course(cls, root=None) -> "Reference":
-        return shared(read_reference(root))
-
-    def _pool(self) -> ProcessPoolExecutor:
+    def executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
                 from autograder.sandbox.forkserver import process_context
@@ -273,9 +340,9 @@ class Reference:
                                                      initargs=(self.cells, self._group))
             return self._executor
 
-    def _run(self, method: str, *args):
+    def run(self, method: str, *args):
         for attempt in (1, 2):
-            pool = self._pool()
+            pool = self.executor()
             try:
                 return pool.submit(_run_in_worker, CALL_CPU_SECONDS, method, *args).result(CALL_SECONDS)
             except BrokenProcessPool:
@@ -289,14 +356,13 @@ class Reference:
                 raise ReferenceFailed(f"the reference failed on {method} {args[0]}: "
                                       f"{type(exc).__name__}: {exc}", type(exc).__name__) from None
 
-    def expected(self, name: str, case: dict):
-        """What one case of exercise ``name`` is compared with."""
-        return self._run("expected", name, case)
+    def pids(self) -> list:
+        with self._lock:
+            executor = self._executor
+        return list((executor._processes or {}).keys()) if executor is not None else []
 
-    def call(self, name: str, args: list, cotangent=None):
-        """The reference of exercise ``name`` on ``args`` (arrays): its value, or with a
-        ``cotangent`` the gradient of each argument. Raises for arguments it rejects."""
-        return self._run("call", name, args, cotangent)
+    def group(self):
+        return self._group
 
     def _retire(self, pool) -> bool:
         """Forget a broken pool and remove its cgroup (and whatever is left in it);
@@ -320,6 +386,76 @@ class Reference:
             group.remove()
 
 
+class Reference:
+    """The course's reference, in trusted processes of its own, shared by every grading
+    thread. Each submission needs its own expected values (its inputs come from its own
+    case seed), so the reference works for every student, in two pools of up to
+    ``processes`` processes each (by default one per core; grading asks for one per
+    grading thread, ``batch.warm_reference``):
+
+    - one answers the stand-ins' calls (:meth:`call`) and any expected value asked on
+      the spot (:meth:`expected`): a sandbox waits for each answer, so these never queue
+      behind longer work;
+    - the other computes expected values ahead (:meth:`ahead`): the grader knows a
+      submission's cases before its sandbox starts, so each exercise's expected values
+      are computed while the sandbox runs the cells and probes the exercises before it.
+    """
+
+    def __init__(self, cells, processes: int | None = None):
+        self.cells = list(cells)
+        self.digest = cells_digest(self.cells)
+        self.processes = processes or os.cpu_count() or 1
+        self._calls = _Pool(self.cells, self.processes)
+        self._ahead = _Pool(self.cells, self.processes)
+        self._threads = None  # at most `processes` exercises computed ahead at once
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_course(cls, root=None) -> "Reference":
+        return shared(read_reference(root))
+
+    def start(self) -> list:
+        """Start the first process of each pool now (a forkserver child starts as soon
+        as the forkserver's imports are done), not when the first student needs it;
+        futures of each one's process id."""
+        return [pool.executor().submit(os.getpid) for pool in (self._calls, self._ahead)]
+
+    def expected(self, name: str, case: dict):
+        """What one case of exercise ``name`` is compared with."""
+        return self._calls.run("expected", name, case)
+
+    def call(self, name: str, args: list, cotangent=None):
+        """The reference of exercise ``name`` on ``args`` (arrays): its value, or with a
+        ``cotangent`` the gradient of each argument. Raises for arguments it rejects."""
+        return self._calls.run("call", name, args, cotangent)
+
+    def ahead(self, name: str, cases: list) -> Future:
+        """Start computing what every case of exercise ``name`` is compared with; a
+        future of ``(values, seconds)``: one value per case, in order, and the seconds
+        the reference spent on them. Requests wait their turn, first come, first served;
+        one that has not started can be cancelled (``Future.cancel``)."""
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(self.processes, thread_name_prefix="tfkit-ahead")
+            return self._threads.submit(self._ahead.run, "expected_all", name, cases)
+
+    def pids(self) -> list:
+        """The process ids of every reference process running now."""
+        return self._calls.pids() + self._ahead.pids()
+
+    def groups(self) -> list:
+        """The cgroups of the pools running now."""
+        return [group for group in (self._calls.group(), self._ahead.group()) if group is not None]
+
+    def close(self) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
+        self._calls.close()
+        self._ahead.close()
+
+
 class LocalReference:
     """The reference run in this process: for the kit's tests, which grade trusted code.
     Never use it next to a submission."""
@@ -332,6 +468,10 @@ class LocalReference:
 
     def expected(self, name: str, case: dict):
         return self._worker.expected(name, case)
+
+    def ahead(self, name: str, cases: list) -> None:
+        """Nothing is computed ahead in this process: :meth:`expected` answers on the spot."""
+        return None
 
     def call(self, name: str, args: list, cotangent=None):
         try:
