@@ -11,7 +11,8 @@ filesystem, a uid and a cgroup per sandbox, a fresh keyring, the system call fil
 the masked /proc, the clean environment); "kernel guards off" is "full" without the
 last four, so that their cost is measured in the same run, interleaved;
 "none" is the same sandbox with every protection but its own session, time limits and
-rlimits switched off (``Limits(route="none", disable={"cgroup caps"})``). Starting
+rlimits switched off (``Protections("none", {"cgroup caps"})``, put in place of
+``settings.protections`` for its rounds, as the kit's tests do). Starting
 means forking from the warm forkserver, confining, and the first reply; stopping means
 killing the process tree and removing the cgroup. Each figure is the median over
 ``--n`` rounds (and the 90th percentile), the settings alternating round by round so
@@ -21,6 +22,7 @@ graded per setting (6), ``--json FILE`` writes the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -33,15 +35,31 @@ FULL_MARKS = (ROOT / "examples" / "sample_class" / "submitted" / "full_marks" / 
 
 
 def settings() -> dict:
+    """The three settings, as the protections a sandbox gets (``settings.Protections``)."""
     from autograder.sandbox import settings
     guards = frozenset({settings.KEYRING, settings.SYSCALLS, settings.PROC_MASK, settings.ENVIRONMENT})
-    return {"full": settings.Limits(), "kernel guards off": settings.Limits(disable=guards),
-            "none": settings.Limits(route="none", disable=frozenset({settings.CGROUP}))}
+    return {"full": settings.protections(),
+            "kernel guards off": settings.Protections(settings.resolve_route(), guards),
+            "none": settings.Protections("none", frozenset({settings.CGROUP}))}
 
 
-def time_start_stop(limits) -> tuple:
+@contextlib.contextmanager
+def using(protections):
+    """Every sandbox started inside gets ``protections``."""
+    from autograder.sandbox import settings
+    kept = settings.protections
+    settings.protections = lambda: protections
+    try:
+        yield
+    finally:
+        settings.protections = kept
+
+
+def time_start_stop(protections) -> tuple:
     from autograder.sandbox.client import Sandbox
-    box = Sandbox(limits)
+    from autograder.sandbox.settings import Limits
+    with using(protections):
+        box = Sandbox(Limits())
     started = time.perf_counter()
     box.start()
     ready = time.perf_counter()
@@ -49,10 +67,11 @@ def time_start_stop(limits) -> tuple:
     return ready - started, time.perf_counter() - ready, box.isolation
 
 
-def time_grading(limits) -> float:
+def time_grading(protections) -> float:
     from autograder.grading.grade import grade_submission
     started = time.perf_counter()
-    result = grade_submission(FULL_MARKS, "bench", 1, limits)
+    with using(protections):
+        result = grade_submission(FULL_MARKS, "bench", 1)
     if result.score != 100:
         raise SystemExit(f"the full-marks notebook scored {result.score}: {result.reason}")
     return time.perf_counter() - started

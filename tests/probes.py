@@ -12,9 +12,11 @@ come after the last exercise, so that the definitions they replace are final.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import nbformat
+import pytest
 
 from autograder.exercises import EXERCISES
 
@@ -68,3 +70,16 @@ def assert_probe_worked(result, name: str, exercise: str) -> None:
         f"(its exercise {exercise} kept full marks)")
     assert f"probe {name}" in graded.feedback, (
         f"exercise {exercise} lost points, but not to probe {name!r}: {graded.feedback[:800]}")
+
+
+@contextlib.contextmanager
+def switched_off(*names: str, route: str | None = None):
+    """Every sandbox started inside gets the protections ``names`` off, and ``route``
+    instead of this machine's best one when given: the kit's one function that says
+    what a sandbox gets (``settings.protections``) is replaced for the duration, in this
+    process (every grading thread of it, not a Dask worker's)."""
+    from autograder.sandbox import settings
+    chosen = settings.Protections(route or settings.resolve_route(), frozenset(names))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "protections", lambda: chosen)
+        yield chosen

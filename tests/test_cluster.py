@@ -4,6 +4,7 @@ nbgrader's gradebook from the workers; a submission cannot reach the worker that
 it; a worker killed mid-task costs no student and leaves no process behind."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -173,6 +174,28 @@ def worker_probe(pids: list, planted: str) -> str:
         "        return tf.zeros([inputs.shape[0]])\n")
 
 
+@contextlib.contextmanager
+def isolation_in_workers(client, on: bool):
+    """With ``on`` False, every worker's sandboxes get no isolation (route "none") for
+    the duration: ``settings.protections`` is replaced in each worker process, and put
+    back afterwards. The functions sent are nested, so Dask sends them by value."""
+    def switch_off():
+        from autograder.sandbox import settings
+        settings.__dict__.setdefault("kept_protections", settings.protections)
+        settings.protections = lambda: settings.Protections("none")
+
+    def switch_back():
+        from autograder.sandbox import settings
+        settings.protections = settings.__dict__.pop("kept_protections", settings.protections)
+    if not on:
+        client.run(switch_off)
+    try:
+        yield
+    finally:
+        if not on:
+            client.run(switch_back)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="the isolation tests run as root")
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
@@ -180,20 +203,20 @@ def test_a_submission_cannot_reach_the_worker_grading_it(scheduler, worker_folde
                                                          full_marks, protected):
     """From the full-marks notebook (100 points): a cell reads the worker's environment,
     signals it and reads a file beside it. In the sandbox it finds nothing; with the
-    isolation switched off (``route="none"``) the same cell finds the worker, and
-    ``predict`` loses its points."""
+    isolation switched off in the workers (route "none", see :func:`isolation_in_workers`)
+    the same cell finds the worker, and ``predict`` loses its points."""
     from autograder.exercises import EXERCISES
     from autograder.grading.batch import run_round
     from autograder.grading.cluster import Cluster
     from autograder.grading.reference import read_reference
     from autograder.sandbox.settings import Limits
-    limits = Limits(time_scale=3) if protected else Limits(time_scale=3, route="none")
     with Cluster(scheduler=scheduler, reference_cells=read_reference(ROOT)) as cluster:
         pids = sorted(cluster.client.run(os.getpid).values())
         probe = worker_probe(pids, str(worker_folder / "planted.txt"))
         write_student(tmp_path / "submitted", "adversary", with_cell(full_marks, probe, after="predict"))
-        run_round([tmp_path / "submitted"], tmp_path / "out", seed=20211, progress=False,
-                  limits=limits, cluster=cluster)
+        with isolation_in_workers(cluster.client, on=protected):
+            run_round([tmp_path / "submitted"], tmp_path / "out", seed=20211, progress=False,
+                      limits=Limits(time_scale=3), cluster=cluster)
         assert sorted(cluster.client.run(os.getpid).values()) == pids  # no worker was lost
     result = json.loads((tmp_path / "out" / "adversary" / "result.json").read_text())
     assert result["status"] == "graded" and "skipped" not in result["reason"], result["reason"]

@@ -1,5 +1,5 @@
 """Isolation by allowlist, attacked: each protection is tested with an adversarial
-submission, and each test also runs with its protection switched off (``Limits.disable``)
+submission, and each test also runs with its protection switched off (``probes.switched_off``)
 to show that the attack then succeeds, so that no test here can pass hollow.
 
 The attacks start from the full-marks notebook (a known score of 100). A probe reads
@@ -29,7 +29,7 @@ from autograder.sandbox import forkserver, process, settings
 from autograder.sandbox.settings import Limits
 from conftest import ROOT, with_cell, write_student
 from probes import (assert_probe_held, assert_probe_worked, breaks, breaks_if_found,
-                    with_probes)
+                    switched_off, with_probes)
 
 # Every test that grades is marked slow; the unit tests of the warning and the cgroup
 # sweep are not.
@@ -40,8 +40,9 @@ FAST = Limits(cell_seconds=4, time_scale=0.25)
 PREDICT_POINTS = EXERCISES["predict"].points
 
 
-def off(*protections, limits=FAST, **changes) -> Limits:
-    return Limits(**{**limits.__dict__, "disable": frozenset(protections), **changes})
+def limited(**changes) -> Limits:
+    """The test's limits: FAST with ``changes``."""
+    return Limits(**{**FAST.__dict__, **changes})
 
 
 def breaks_predict_if_found(probe: str) -> str:
@@ -198,8 +199,8 @@ def test_the_grader_is_reachable_through_proc_without_isolation(tmp_path, plante
     namespace and filesystem), reads the grader's environment and memory map."""
     monkeypatch.setenv("TFKIT_PIVOT_SECRET", "1")
     _, paths, _ = planted
-    result = grade(tmp_path, with_cell(full_marks, pivot_probe(paths[0]), after="predict"),
-                   off(route="none"))
+    with switched_off(route="none"):
+        result = grade(tmp_path, with_cell(full_marks, pivot_probe(paths[0]), after="predict"))
     assert_clean_run(result)
     assert result.exercises["predict"].score < PREDICT_POINTS
 
@@ -339,9 +340,9 @@ def test_a_saboteur_cannot_touch_the_students_graded_beside_it(tmp_path, full_ma
     write_student(submitted, "a_saboteur", with_cell(full_marks, SABOTEUR, after="setup_imports"))
     for index in range(5):
         write_student(submitted, f"honest_{index}", full_marks)
-    limits = off(cell_seconds=6) if protected else off(settings.PROCESSES, settings.USER, cell_seconds=6)
-    results = grade_class([submitted], tmp_path / "out", seed=SEED, jobs=2, limits=limits,
-                          progress=False)
+    with switched_off(*() if protected else (settings.PROCESSES, settings.USER)):
+        results = grade_class([submitted], tmp_path / "out", seed=SEED, jobs=2,
+                              limits=limited(cell_seconds=6), progress=False)
     honest = {r["student_id"]: r["score"] for r in results if r["student_id"].startswith("honest")}
     assert len(honest) == 5
     if protected:
@@ -365,8 +366,9 @@ def memory_hog(megabytes: int) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
 def test_a_memory_kill_is_recorded_as_the_memory_cap(tmp_path, full_marks, protected):
-    limits = off(memory_mb=400) if protected else off(settings.CGROUP, memory_mb=400)
-    result = grade(tmp_path, with_cell(full_marks, memory_hog(1200), replace="predict"), limits)
+    with switched_off(*() if protected else (settings.CGROUP,)):
+        result = grade(tmp_path, with_cell(full_marks, memory_hog(1200), replace="predict"),
+                       limited(memory_mb=400))
     feedback = result.exercises["predict"].feedback
     assert result.exercises["predict"].score == 0
     assert ("went over its memory cap (400 MB)" in feedback) is protected, feedback
@@ -478,8 +480,10 @@ from autograder.sandbox.settings import Limits
 protected = sys.argv[3] == "protected"
 if not protected:  # the forkserver started from the grader's whole environment, as it did
     tfkit_forkserver.forkserver_environment = lambda: {**os.environ, "PYTHONSAFEPATH": "1"}
-limits = Limits(disable=frozenset() if protected else frozenset({settings.ENVIRONMENT}))
-results = grade_class([sys.argv[1]], sys.argv[2], seed=5, jobs=1, limits=limits, progress=False)
+if not protected:  # the sandbox gets the grader's environment
+    off = settings.Protections(settings.resolve_route(), frozenset({settings.ENVIRONMENT}))
+    settings.protections = lambda: off
+results = grade_class([sys.argv[1]], sys.argv[2], seed=5, jobs=1, limits=Limits(), progress=False)
 pids = [forkserver._forkserver._forkserver_pid]
 for ref in reference._shared.values():
     pids += ref.pids()
@@ -525,7 +529,7 @@ def test_the_graders_environment_reaches_no_file_under_out(tmp_path, full_marks,
 KEYRING_GRADER = '''
 import ctypes, json, os, platform, sys
 from autograder.grading.grade import grade_submission
-from autograder.sandbox import process
+from autograder.sandbox import process, settings
 from autograder.sandbox.isolation import UID_BASE
 from autograder.sandbox.settings import Limits
 ADD_KEY, KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
@@ -557,8 +561,10 @@ def forget(uid):
 runs = {}
 before = set(sandbox_key_users())
 for name, disable, students in json.loads(sys.argv[2]):
-    limits = Limits(disable=frozenset(disable))  # the default times: a busy machine is slow
-    scores = [grade_submission(sys.argv[1], f"s{i}", 5, limits).score for i in range(students)]
+    chosen = settings.Protections(settings.resolve_route(), frozenset(disable))
+    settings.protections = lambda: chosen
+    # the default times: a busy machine is slow
+    scores = [grade_submission(sys.argv[1], f"s{i}", 5, Limits()).score for i in range(students)]
     left = sorted(set(sandbox_key_users()) - before)
     for uid in left:
         forget(uid)
@@ -778,7 +784,8 @@ def user_namespace_run(tmp_path_factory, full_marks):
         patch.setenv("TFKIT_PIVOT_SECRET", "1")
         cells = [pivot_probe(paths[0], PROBES["pivot"]),
                  hunt(secret, paths, PROBES["planted answers"])]
-        return grade_probes(folder, full_marks, off(route="user namespace"), cells)
+        with switched_off(route="user namespace"):
+            return grade_probes(folder, full_marks, FAST, cells)
 
 
 @pytest.fixture(scope="module")
@@ -787,10 +794,10 @@ def off_inside_run(tmp_path_factory, full_marks):
     cgroup switched off (the filesystem stays): each of their probes must find its way."""
     folder = tmp_path_factory.mktemp("off-inside")
     daemon = f"tfd{uuid.uuid4().hex[:8]}"
-    limits = off(settings.DESCRIPTORS, settings.PROC_MASK, settings.SYSCALLS,
-                 settings.PROCESSES, settings.CGROUP)
     cells = [FD_PROBE, PROC_PROBE, REFUSED_PROBE, daemon_cell(daemon, PROBES["daemon"])]
-    return grade_probes(folder, full_marks, limits, cells, daemon_marker=daemon)
+    with switched_off(settings.DESCRIPTORS, settings.PROC_MASK, settings.SYSCALLS,
+                      settings.PROCESSES, settings.CGROUP):
+        return grade_probes(folder, full_marks, FAST, cells, daemon_marker=daemon)
 
 
 @pytest.fixture(scope="module")
@@ -801,8 +808,8 @@ def off_filesystem_run(tmp_path_factory, full_marks):
     litter = f"tfkit-litter-{uuid.uuid4().hex[:8]}"
     with planting(folder) as (secret, paths, _):
         cells = [hunt(secret, paths, PROBES["planted answers"]), litter_cell(litter)]
-        return grade_probes(folder, full_marks, off(settings.FILESYSTEM, settings.IPC), cells,
-                            litter_marker=litter)
+        with switched_off(settings.FILESYSTEM, settings.IPC):
+            return grade_probes(folder, full_marks, FAST, cells, litter_marker=litter)
 
 
 @pytest.mark.slow

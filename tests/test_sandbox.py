@@ -17,6 +17,7 @@ from autograder.grading.grade import grade_submission
 from autograder.sandbox import client, forkserver, settings
 from autograder.sandbox.settings import FILESYSTEM, Limits
 from conftest import ROOT, with_cell
+from probes import switched_off
 
 SEED = 5
 FAST = Limits(cell_seconds=4, time_scale=0.25)
@@ -276,10 +277,10 @@ def test_no_writes_outside_the_scratch_folder(tmp_path, full_marks, protected, r
     open_folder = Path(tempfile.mkdtemp(prefix="open-"))
     os.chmod(open_folder, 0o777)
     targets = write_targets(tmp_path, open_folder)
-    limits = Limits(**{**FAST.__dict__, "disable": frozenset({FILESYSTEM})})
     try:
-        result = grade(tmp_path, with_cell(full_marks, vandal_cell(targets), after="setup_imports"),
-                       limits)
+        with switched_off(FILESYSTEM):
+            result = grade(tmp_path, with_cell(full_marks, vandal_cell(targets), after="setup_imports"),
+                           FAST)
         assert result.score == 100 and "raised" not in result.reason, result.reason
         written = [t for t in targets if t.exists()]
         assert written == [open_folder / "pwned.txt"], written
@@ -287,6 +288,18 @@ def test_no_writes_outside_the_scratch_folder(tmp_path, full_marks, protected, r
         shutil.rmtree(open_folder)
         for target in targets[:3]:
             target.unlink(missing_ok=True)
+
+
+def test_every_sandbox_gets_every_protection_and_only_a_test_can_switch_one_off():
+    """What a sandbox gets comes from one function, never from its limits: every
+    protection on this machine's best route. The tests' switch replaces that function for
+    one block; a sandbox made after it gets everything again."""
+    import dataclasses
+    assert {f.name for f in dataclasses.fields(Limits)}.isdisjoint({"route", "disable", "off"})
+    assert settings.protections() == settings.Protections(settings.resolve_route(), frozenset())
+    with switched_off(settings.CGROUP, route="none"):
+        assert client.Sandbox(Limits()).protections == settings.Protections("none", {settings.CGROUP})
+    assert client.Sandbox(Limits()).protections == settings.protections()
 
 
 @pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
@@ -299,7 +312,7 @@ def test_a_sandbox_without_its_own_filesystem_leaves_no_scratch_folder(tmp_path,
     monkeypatch.setattr(tempfile, "tempdir", str(host_tmp))
     if not protected:
         monkeypatch.setattr(client, "_remove_scratch", lambda folder: None)
-    with client.Sandbox(Limits(route="none", disable=frozenset({settings.CGROUP}))) as box:
+    with switched_off(settings.CGROUP, route="none"), client.Sandbox(Limits()) as box:
         box.start()
         assert len(list(host_tmp.glob("tfkit-*"))) == 1
     assert (list(host_tmp.glob("tfkit-*")) == []) is protected

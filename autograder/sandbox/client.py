@@ -14,9 +14,9 @@ import tempfile
 import time
 
 from autograder.boundary import channel, wire
-from autograder.sandbox import cgroups, forkserver
+from autograder.sandbox import cgroups, forkserver, settings
 from autograder.sandbox.process import _child_main
-from autograder.sandbox.settings import CGROUP, ENVIRONMENT, FILESYSTEM, Limits, resolve_route
+from autograder.sandbox.settings import CGROUP, ENVIRONMENT, FILESYSTEM, Limits
 
 
 class Timeout(Exception):
@@ -44,7 +44,8 @@ class Sandbox:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.route = resolve_route(limits)
+        self.protections = settings.protections()
+        self.route = self.protections.route
         self.process = None
         self.sock = None
         self.cgroup = None
@@ -72,13 +73,14 @@ class Sandbox:
         ctx = forkserver.process_context()
         here, there = socket.socketpair()
         self.sock = here
-        if CGROUP not in self.limits.disable:
+        off = self.protections.off
+        if CGROUP not in off:
             self.cgroup = cgroups.create(self.limits.memory_mb * 2**20, self.limits.processes)
-        if self.route == "none" or FILESYSTEM in self.limits.disable:
+        if self.route == "none" or FILESYSTEM in off:
             self.scratch = tempfile.mkdtemp(prefix="tfkit-")
-        grader = dict(os.environ) if ENVIRONMENT in self.limits.disable else None
+        grader = dict(os.environ) if ENVIRONMENT in off else None
         self.process = ctx.Process(target=_child_main, daemon=True,
-                                   args=(there, self.limits, self.route, self.cgroup,
+                                   args=(there, self.limits, self.protections, self.cgroup,
                                          self.scratch, grader))
         try:
             self.process.start()

@@ -33,7 +33,8 @@ from autograder.boundary import channel, wire
 from autograder.sandbox import isolation
 from autograder.sandbox.settings import (CAPABILITIES, CGROUP, DESCRIPTORS, ENVIRONMENT, FILESYSTEM,
                                          IPC, KEPT_VARIABLES, KEYRING, MEMORY, NETWORK, PROC_MASK,
-                                         PROCESSES, SESSION, SYSCALLS, USER, Limits)
+                                         PROCESSES, SESSION, SYSCALLS, USER, Limits,
+                                         Protections)
 
 
 def _address_space_now() -> int:
@@ -55,7 +56,8 @@ def _close_descriptors(keep: int) -> None:
     os.closerange(keep + 1, 1 << 20)
 
 
-def _child_main(sock, limits: Limits, route: str, cgroup, scratch, environment) -> None:
+def _child_main(sock, limits: Limits, protections: Protections, cgroup, scratch,
+                environment) -> None:
     """The keeper: joins the cgroup, makes the namespaces, forks the sandbox proper
     (process 1 of its PID namespace) and ends as it ends, with the same status."""
     fd = sock.detach()
@@ -66,15 +68,15 @@ def _child_main(sock, limits: Limits, route: str, cgroup, scratch, environment) 
         if cgroup is not None:
             cgroup.join()
             applied.append(CGROUP)
-        if route != "none":
-            applied += _enter_namespaces(limits, route)
+        if protections.route != "none":
+            applied += _enter_namespaces(protections)
     except BaseException as exc:  # noqa: BLE001 - report, do not run unconfined
         _send_refusal(fd, f"could not confine the process: {exc}")
         os._exit(1)
     uid = isolation.UID_BASE + os.getpid()
     pid = os.fork()
     if pid == 0:
-        _sandbox_main(fd, limits, route, applied, uid, scratch, environment)
+        _sandbox_main(fd, limits, protections, applied, uid, scratch, environment)
     os.close(fd)
     _close_descriptors(2)
     try:  # the kernel's OOM killer should pick the student's process, not this one
@@ -89,13 +91,13 @@ def _child_main(sock, limits: Limits, route: str, cgroup, scratch, environment) 
     os._exit(os.waitstatus_to_exitcode(status))
 
 
-def _enter_namespaces(limits: Limits, route: str) -> list:
+def _enter_namespaces(protections: Protections) -> list:
     """New namespaces for the keeper's next child; returns the protections they give."""
-    wanted = [(name, flag) for name, flag in NAMESPACES if name not in limits.disable]
+    wanted = [(name, flag) for name, flag in NAMESPACES if name not in protections.off]
     flags = isolation.CLONE_NEWUTS
     for _, flag in wanted:
         flags |= flag
-    if route == "root":
+    if protections.route == "root":
         isolation.unshare(flags)
     else:
         uid, gid = os.geteuid(), os.getegid()
@@ -111,12 +113,13 @@ def _send_refusal(fd: int, reason: str) -> None:
         pass
 
 
-def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int, scratch,
-                  environment) -> None:
+def _sandbox_main(fd: int, limits: Limits, protections: Protections, applied: list, uid: int,
+                  scratch, environment) -> None:
     """Process 1 of the sandbox: confine, then serve the grader until it hangs up."""
     isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
-        applied = applied + confine(limits, route, fd, uid, CGROUP in applied, scratch, environment)
+        applied = applied + confine(limits, protections, fd, uid, CGROUP in applied, scratch,
+                                    environment)
     except BaseException as exc:  # noqa: BLE001 - report, do not run unconfined
         _send_refusal(fd, f"could not confine the process: {exc}")
         os._exit(1)
@@ -132,15 +135,15 @@ def _sandbox_main(fd: int, limits: Limits, route: str, applied: list, uid: int, 
 SHARED_UID = 65534  # nobody: the uid sandboxes share when the per-sandbox uid is off
 
 
-def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scratch=None,
-            environment=None) -> list:
-    """Apply every protection this machine allows inside the sandbox's namespaces;
+def confine(limits: Limits, protections: Protections, fd: int, uid: int, in_cgroup: bool,
+            scratch=None, environment=None) -> list:
+    """Apply every protection of ``protections`` inside the sandbox's namespaces;
     returns the names of those applied. ``scratch`` is the host folder the grader made
     for a sandbox without a filesystem of its own (None with one: its ``/tmp``);
     ``environment`` is the grader's, passed only when the clean environment is switched
     off."""
-    applied = []
-    if KEYRING not in limits.disable:
+    applied, off, route = [], protections.off, protections.route
+    if KEYRING not in off:
         isolation.join_fresh_keyring()
         applied.append(KEYRING)
     # With a cgroup, the cgroup is the memory cap (it counts what is used, and names
@@ -148,9 +151,9 @@ def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scra
     # allocations into a MemoryError. Without one, the address space is the cap.
     headroom = limits.memory_mb * (4 if in_cgroup else 1)
     cap = _address_space_now() + headroom * 2**20
-    user = SHARED_UID if USER in limits.disable else uid
-    if route != "none" and FILESYSTEM not in limits.disable:
-        mask = PROC_MASK not in limits.disable
+    user = SHARED_UID if USER in off else uid
+    if route != "none" and FILESYSTEM not in off:
+        mask = PROC_MASK not in off
         isolation.build_root(0 if route == "user namespace" else user, limits.tmp_mb, mask)
         applied += [FILESYSTEM, PROC_MASK] if mask else [FILESYSTEM]
         scratch = "/tmp"
@@ -161,22 +164,22 @@ def confine(limits: Limits, route: str, fd: int, uid: int, in_cgroup: bool, scra
         applied.append(CAPABILITIES)
     elif route == "root":
         isolation.become(user)
-        applied += [CAPABILITIES] if USER in limits.disable else [USER, CAPABILITIES]
+        applied += [CAPABILITIES] if USER in off else [USER, CAPABILITIES]
     os.chdir(scratch)
     _set_rlimits(limits, cap, per_uid=USER in applied)
     applied.append(MEMORY)
     isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
     _set_environment(sandbox_environment(scratch), environment)
-    if ENVIRONMENT not in limits.disable:
+    if ENVIRONMENT not in off:
         applied.append(ENVIRONMENT)
-    if DESCRIPTORS not in limits.disable:
+    if DESCRIPTORS not in off:
         _close_descriptors(fd)
         applied.append(DESCRIPTORS)
     devnull = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):
         os.dup2(devnull, std)
     os.close(devnull)
-    if SYSCALLS not in limits.disable:
+    if SYSCALLS not in off:
         isolation.refuse_system_calls()
         applied.append(SYSCALLS)
     one_tensorflow_thread()

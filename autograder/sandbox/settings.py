@@ -1,5 +1,6 @@
-"""What a sandbox may use (:class:`Limits`), the names of its protections, and how this
-machine isolates sandboxes (:func:`resolve_route`, :func:`missing_isolation`).
+"""What a sandbox may use (:class:`Limits`), the names of its protections, which of them a
+sandbox gets (:func:`protections`), and how this machine isolates sandboxes
+(:func:`resolve_route`, :func:`missing_isolation`).
 
 The protection names are what result.json lists as applied; the environment variables named
 here are the only ones of the grader's that reach the forkserver and a sandbox.
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 
 from autograder.sandbox import isolation
 
-# Protection names: what result.json lists, and what tests may switch off with
-# ``Limits(disable=...)`` to show that their attack then succeeds.
+# Protection names: what result.json lists, and what the kit's tests switch off
+# (:class:`Protections`) to show that their attack then succeeds.
 SESSION, NETWORK, FILESYSTEM, PROCESSES = "own session", "no network", "own filesystem", "own processes"
 IPC, USER, CAPABILITIES, CGROUP = "own IPC", "own user id", "no capabilities", "cgroup caps"
 MEMORY, DESCRIPTORS = "memory cap", "no inherited descriptors"
@@ -47,8 +48,23 @@ class Limits:
     # the whole submission; None: one pass of its cells plus every exercise's limit
     submission_seconds: float | None = None
     file_mb: int = 64
-    route: str = "auto"  # "auto"; tests also take "user namespace" and "none" as root
-    disable: frozenset = frozenset()  # protections switched off (tests only)
+
+
+@dataclass(frozen=True)
+class Protections:
+    """How a sandbox is isolated: its ``route`` ("root", "user namespace" or "none",
+    :func:`resolve_route`) and the protections left ``off``, by name."""
+
+    route: str
+    off: frozenset = frozenset()
+
+
+def protections() -> Protections:
+    """What every sandbox gets: every protection, on the best route this machine has.
+    Nothing in the kit asks for less; the kit's tests replace this function for the
+    length of a test (``tests/probes.py``: ``switched_off``) to show that each attack
+    succeeds once its protection is off."""
+    return Protections(resolve_route())
 
 
 def missing_isolation() -> str:
@@ -66,13 +82,11 @@ def missing_isolation() -> str:
 _user_namespaces_work = None
 
 
-def resolve_route(limits: Limits) -> str:
+def resolve_route() -> str:
     """How sandboxes are isolated here: "root" (namespaces and a uid per sandbox),
     "user namespace" (the same namespaces without root) or "none"."""
     global _user_namespaces_work
-    if limits.route == "none":
-        return "none"
-    if os.geteuid() == 0 and limits.route != "user namespace":
+    if os.geteuid() == 0:
         return "root"
     if _user_namespaces_work is None:
         _user_namespaces_work = os.geteuid() == 0 or isolation.can_make_user_namespace()
