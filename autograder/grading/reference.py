@@ -217,11 +217,12 @@ class _Answers:
     traced into a TensorFlow graph (``tf.function``) once per exercise, direction (value or
     gradient) and signature (the arguments' dtypes and ranks; sizes may vary), which
     runs the course's own code about ten times faster than eagerly. The graph computes the
-    same operations as the eager code. Any failure in the graph (the arguments do not
-    fit, or the course's code cannot be traced) is settled eagerly: the call is run again
-    without a graph, so what it returns or raises is exactly the eager answer, and that
-    signature stays eager (a submission that sends bad arguments cannot make every call
-    pay for a trace)."""
+    same operations as the eager code. Any failure in the graph is settled eagerly: the
+    call is run again without a graph, so what it returns or raises is exactly the eager
+    answer. Where the eager run fails too, the arguments were at fault (a submission's,
+    which pays for it in its own time limit) and the graph stays for everyone else; where
+    it succeeds, the course's code cannot be traced for these arguments, and that
+    signature stays eager."""
 
     def __init__(self, namespace):
         self.namespace = namespace
@@ -241,9 +242,11 @@ class _Answers:
         if graph is not None:
             try:
                 return plain(graph(*extra, *xs))
-            except Exception:  # noqa: BLE001 - settled eagerly, below, and eagerly from now on
-                self._graphs[key] = None
-        return plain(self._function(exercise, xs, cotangent)(*extra, *xs))
+            except Exception:  # noqa: BLE001 - settled eagerly, below
+                pass
+        answer = plain(self._function(exercise, xs, cotangent)(*extra, *xs))
+        self._graphs[key] = None  # the graph failed where eager code did not: stay eager
+        return answer
 
     def _function(self, exercise, xs, cotangent):
         """The answer as one function of tensors: ``(*xs)``, or ``(cotangent, *xs)``."""
