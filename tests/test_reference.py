@@ -135,3 +135,15 @@ def test_the_judge_reads_the_values_computed_ahead(local_reference):
     expected = run.expected("loss", cases, clock)
     assert waiting.cancelled()
     assert_same(expected(cases[0]), values[0])
+
+
+def test_the_pool_computing_ahead_is_one_process_per_grading_thread(reference_cells, monkeypatch):
+    """A reference made for one notebook at a time (nbgrader's pipeline, Gradescope: no
+    number of grading threads given) computes ahead in one process, not one per core; one
+    warmed for N grading threads, in N. Nothing is started here."""
+    from autograder.grading.reference import Reference
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    single, warmed = Reference(reference_cells), Reference(reference_cells, processes=3)
+    assert (single._calls.processes, single._ahead.processes) == (8, 1)
+    assert (warmed._calls.processes, warmed._ahead.processes) == (3, 3)
+    assert single.pids() == [] and warmed.pids() == []

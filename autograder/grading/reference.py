@@ -392,16 +392,18 @@ class _Pool:
 class Reference:
     """The course's reference, in trusted processes of its own, shared by every grading
     thread. Each submission needs its own expected values (its inputs come from its own
-    case seed), so the reference works for every student, in two pools of up to
-    ``processes`` processes each (by default one per core; grading asks for one per
-    grading thread, ``batch.warm_reference``):
+    case seed), so the reference works for every student, in two pools (grading asks for
+    ``processes``, one per grading thread: ``batch.warm_reference``):
 
     - one answers the stand-ins' calls (:meth:`call`) and any expected value asked on
       the spot (:meth:`expected`): a sandbox waits for each answer, so these never queue
-      behind longer work;
+      behind longer work. Up to ``processes`` (by default one per core), each started
+      only when every other is busy;
     - the other computes expected values ahead (:meth:`ahead`): the grader knows a
       submission's cases before its sandbox starts, so each exercise's expected values
       are computed while the sandbox runs the cells and probes the exercises before it.
+      Up to ``processes`` (by default one: a single notebook graded, by nbgrader's
+      pipeline or on Gradescope, does not start a process per core for itself).
     """
 
     def __init__(self, cells, processes: int | None = None):
@@ -409,8 +411,8 @@ class Reference:
         self.digest = cells_digest(self.cells)
         self.processes = processes or os.cpu_count() or 1
         self._calls = _Pool(self.cells, self.processes)
-        self._ahead = _Pool(self.cells, self.processes)
-        self._threads = None  # at most `processes` exercises computed ahead at once
+        self._ahead = _Pool(self.cells, processes or 1)
+        self._threads = None  # at most as many exercises computed ahead at once
         self._lock = threading.Lock()
 
     @classmethod
@@ -439,7 +441,7 @@ class Reference:
         one that has not started can be cancelled (``Future.cancel``)."""
         with self._lock:
             if self._threads is None:
-                self._threads = ThreadPoolExecutor(self.processes, thread_name_prefix="tfkit-ahead")
+                self._threads = ThreadPoolExecutor(self._ahead.processes, thread_name_prefix="tfkit-ahead")
             return self._threads.submit(self._ahead.run, "expected_all", name, cases)
 
     def pids(self) -> list:
