@@ -218,15 +218,27 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 def run_all(browser, lab, name: str) -> dict:
     """Open ``name`` in JupyterLab, Run > Run All Cells, wait until nothing is running
     or queued, save, and return the saved notebook."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
         page.goto(f"{lab['url']}/lab/tree/{name}?reset&token={lab['token']}")
         page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']",
                                timeout=120_000)
-        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        # done: some cell has run (a number in its prompt) and none is running or queued (*)
         prompts = f"[...document.querySelectorAll(\"{PANEL} .jp-CodeCell .jp-InputPrompt\")]"
+        # Run All, again if nothing was queued: on a loaded machine the indicator can say
+        # idle before the kernel takes requests, and the first click then runs nothing
+        # (every prompt stays "[ ]"). A queued or finished cell shows "*" or a number.
+        for attempt in range(3):
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            try:
+                page.wait_for_function(f"{prompts}.some(p => /[\\d*]/.test(p.textContent))",
+                                       timeout=30_000, polling=250)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+        # done: some cell has run (a number in its prompt) and none is running or queued (*)
         try:
             page.wait_for_function(f"{prompts}.some(p => /\\d/.test(p.textContent)) && "
                                    f"!{prompts}.some(p => p.textContent.includes('*'))",
