@@ -147,3 +147,22 @@ def test_the_pool_computing_ahead_is_one_process_per_grading_thread(reference_ce
     assert (single._calls.processes, single._ahead.processes) == (8, 1)
     assert (warmed._calls.processes, warmed._ahead.processes) == (3, 3)
     assert single.pids() == [] and warmed.pids() == []
+
+
+@pytest.mark.parametrize("protected", [True, False], ids=["protected", "switched off"])
+def test_a_reference_process_forgets_the_models_its_expected_values_built(reference_cells,
+                                                                           monkeypatch, protected):
+    """A reference process lives for a whole class; Keras keeps every model built in it
+    (the leak: about 5 MB per submission). After computing expected values the process's
+    Keras state is empty again: a new layer gets the first name, as in a fresh process.
+    Run here with the process's entry point (its CPU cap left out)."""
+    import tensorflow as tf
+    from autograder.grading import reference
+    monkeypatch.setattr(reference, "_worker", reference._Worker(reference_cells))
+    monkeypatch.setattr(reference, "_cap_cpu", lambda seconds: None)
+    if not protected:
+        monkeypatch.setattr(reference, "_forget_keras_state", lambda: None)
+    tf.keras.backend.clear_session(free_memory=False)
+    name = "train_with_optimizer"
+    reference._run_in_worker(60, "expected_all", name, cases_for(EXERCISES[name], 4))
+    assert (tf.keras.layers.Dense(1).name == "dense") is protected

@@ -316,9 +316,23 @@ def _cap_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
+def _forget_keras_state() -> None:
+    """Drop what Keras keeps of every model and layer built in this process (its global
+    state, which names them). Expected values build Keras models and optimizers for
+    several cases per submission, and a reference process lives for the whole class:
+    without this it grew by about 5 MB per submission graded (1.08 GB after 400). No
+    garbage collection is forced (about 2 ms): the objects go by reference counting."""
+    import tensorflow as tf
+    tf.keras.backend.clear_session(free_memory=False)
+
+
 def _run_in_worker(cpu_seconds: float, method: str, *args):
     _cap_cpu(cpu_seconds)
-    return getattr(_worker, method)(*args)
+    try:
+        return getattr(_worker, method)(*args)
+    finally:
+        if method != "call":  # expected values: they build models
+            _forget_keras_state()
 
 
 class _Pool:
