@@ -94,6 +94,12 @@ def cell_label(cell, position: int) -> str:
     return str(position)
 
 
+def labelled_exercise(label: str) -> str | None:
+    """The exercise a label from :func:`cell_label` names, or None."""
+    match = re.fullmatch(r"\d+ \((\w+)\)", label)
+    return match.group(1) if match and match.group(1) in EXERCISES else None
+
+
 def _file_kind(mode: int) -> str:
     for test, name in [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -283,8 +289,8 @@ class _Run:
         cells. Not for an exercise whose cell still holds the released stub (it raises
         ``NotImplementedError``): that one will not need them, and if it does,
         :meth:`expected` asks on the spot."""
-        stubs = {match.group(1) for label, source in self.cells
-                 if "NotImplementedError" in source and (match := re.search(r"\((\w+)\)$", label))}
+        stubs = {labelled_exercise(label) for label, source in self.cells
+                 if "NotImplementedError" in source}
         for name, exercise in EXERCISES.items():
             self.cases[name] = cases_for(exercise, seed)
             if name not in stubs:

@@ -45,7 +45,6 @@ class Sandbox:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.protections = settings.protections()
-        self.route = self.protections.route
         self.process = None
         self.sock = None
         self.cgroup = None
@@ -76,7 +75,7 @@ class Sandbox:
         off = self.protections.off
         if CGROUP not in off:
             self.cgroup = cgroups.create(self.limits.memory_mb * 2**20, self.limits.processes)
-        if self.route == "none" or FILESYSTEM in off:
+        if self.protections.route == "none" or FILESYSTEM in off:
             self.scratch = tempfile.mkdtemp(prefix="tfkit-")
         grader = dict(os.environ) if ENVIRONMENT in off else None
         self.process = ctx.Process(target=_child_main, daemon=True,
