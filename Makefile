@@ -25,12 +25,15 @@ release: env
 demo: env
 	$(RUN) $(BIN)/python -m autograder.authoring.demo
 
-## The kit's own test suite (creates the environment if needed).
+## The kit's own test suite (creates the environment if needed), in TEST_PROCESSES
+## processes (pytest-xdist; a module's tests stay in one process, which shares its fixtures).
+TEST_PROCESSES ?= 2
+PYTEST := $(RUN) $(BIN)/python -m pytest -q -rs -n $(TEST_PROCESSES) --dist loadfile
 test: env
-	$(RUN) $(BIN)/python -m pytest -q -rs --durations=15
+	$(PYTEST) --durations=15
 
 test-fast: env
-	$(RUN) $(BIN)/python -m pytest -q -rs -m "not slow"
+	$(PYTEST) -m "not slow"
 
 ## Throughput against `nbgrader autograde` on the same submissions.
 bench: env

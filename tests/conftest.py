@@ -125,26 +125,53 @@ def copy_tree(source: Path, target: Path) -> Path:
     return target
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """The folder ``name`` that ``make(folder)`` fills, made once per test session even
+    when pytest-xdist runs the suite in several processes (``make test`` does): the first
+    process to ask makes it, under a file lock in the run's shared temporary folder; the
+    others wait for it and read it. A failed ``make`` leaves no folder behind, so the
+    next process to ask tries again (and fails with its own error)."""
+    from filelock import FileLock
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder, made = base / name, base / f"{name}.made"
+    with FileLock(str(base / f"{name}.lock")):
+        if not made.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            try:
+                make(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            made.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def graded_sample_class(tmp_path_factory):
     """The sample class graded once by ``tfgrade grade`` (``--jobs 2``, the default seed,
-    from the repository), in a copy of its submitted/ folder: ``(submitted, out, done)``.
+    from the repository), in a copy of its submitted/ folder: ``(submitted, out)``.
 
     Shared by every test that only reads the results (the tree is checked unchanged at
     the end of the session); a test that grades again (a re-run, ``--force``, more
     students) works on ``copy_tree(out, ...)``, whose results are current for the same
     notebooks, seed and kit, so only what the test adds or forces is graded."""
     from autograder import DEFAULT_SEED
-    base = tmp_path_factory.mktemp("graded_sample_class")
-    submitted = copy_tree(SUBMITTED, base / "submitted")
-    out = base / "out"
-    done = run(BIN / "tfgrade", "grade", submitted, "--out", out, "--jobs", 2, "--seed", DEFAULT_SEED,
-               "--quiet")
-    students = sorted(p.name for p in SUBMITTED.iterdir() if p.is_dir())
-    graded = sorted(p.parent.name for p in out.glob("*/result.json"))
-    assert graded == students, (graded, done.stdout[-2000:])
+
+    def grade(base):
+        submitted = copy_tree(SUBMITTED, base / "submitted")
+        done = run(BIN / "tfgrade", "grade", submitted, "--out", base / "out", "--jobs", 2,
+                   "--seed", DEFAULT_SEED, "--quiet")
+        students = sorted(p.name for p in SUBMITTED.iterdir() if p.is_dir())
+        graded = sorted(p.parent.name for p in (base / "out").glob("*/result.json"))
+        assert graded == students, (graded, done.stdout[-2000:])
+
+    base = made_once(tmp_path_factory, "graded_sample_class", grade)
+    submitted, out = base / "submitted", base / "out"
     before = {"submitted": tree_digest(submitted), "out": tree_digest(out)}
-    yield submitted, out, done
+    yield submitted, out
     after = {"submitted": tree_digest(submitted), "out": tree_digest(out)}
     assert after == before, "a test changed the shared graded sample class: copy it (copy_tree) first"
 
@@ -161,14 +188,18 @@ def released_course(tmp_path_factory):
     nbgrader in it works on ``copy_tree(released_course, ...)``."""
     from autograder.authoring.build import build
     from autograder.course import KEY_FILE, case_key
-    root = tmp_path_factory.mktemp("released_course") / "course"
-    root.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(ROOT / "source", root / "source")
-    case_key(ROOT)
-    shutil.copytree(ROOT / KEY_FILE.parent, root / KEY_FILE.parent)
-    build(root)
-    assert notebook_path(root, "release").is_file() and (root / "gradebook.db").is_file()
+
+    def release(base):
+        root = base / "course"
+        root.mkdir()
+        shutil.copy(ROOT / "nbgrader_config.py", root)
+        shutil.copytree(ROOT / "source", root / "source")
+        case_key(ROOT)
+        shutil.copytree(ROOT / KEY_FILE.parent, root / KEY_FILE.parent)
+        build(root)
+        assert notebook_path(root, "release").is_file() and (root / "gradebook.db").is_file()
+
+    root = made_once(tmp_path_factory, "released_course", release) / "course"
     before = tree_digest(root)
     yield root
     assert tree_digest(root) == before, "a test changed the shared released course: copy it (copy_tree) first"

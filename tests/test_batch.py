@@ -154,7 +154,7 @@ def test_kill_9_leaves_only_whole_files(tmp_path, graded_sample_class):
     The class: the sample class, whose results (a copy of the session's) are current, and
     five new students (copies of a full-marks, an untouched and two mistaken notebooks,
     so the batch is still running when it is killed)."""
-    submitted, shared_out, _ = graded_sample_class
+    submitted, shared_out = graded_sample_class
     folder = copy_tree(submitted, tmp_path / "submitted")
     new = [f"s{i}_{student}" for i, student in
            enumerate(["full_marks", "untouched", "column_predict", "sum_loss", "full_marks"])]

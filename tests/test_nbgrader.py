@@ -143,7 +143,7 @@ def tfgrade_results(graded_sample_class):
     """tfgrade's result.json of every sample student: the session's ``tfgrade grade`` of
     the same notebooks at the same seed (conftest.graded_sample_class), from the
     repository, whose course key the course above copied."""
-    submitted, out, _ = graded_sample_class
+    submitted, out = graded_sample_class
     for student in STUDENTS:
         assert (submitted / student / ASSIGNMENT / NOTEBOOK).read_bytes() == \
             (SUBMITTED / student / ASSIGNMENT / NOTEBOOK).read_bytes(), student
