@@ -26,9 +26,11 @@ demo: env
 	$(RUN) $(BIN)/python -m autograder.authoring.demo
 
 ## The kit's own test suite (creates the environment if needed), in TEST_PROCESSES
-## processes (pytest-xdist; a module's tests stay in one process, which shares its fixtures).
+## processes (pytest-xdist; a module's tests stay in one process, which shares its
+## fixtures; the longest modules start first: tests/conftest.py, LONGEST_FIRST). Three
+## processes measured no faster than two on 2 cores: the suite keeps them busy.
 TEST_PROCESSES ?= 2
-PYTEST := $(RUN) $(BIN)/python -m pytest -q -rs -n $(TEST_PROCESSES) --dist loadfile
+PYTEST := $(RUN) $(BIN)/python -m pytest -q -rs -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 test: env
 	$(PYTEST) --durations=15
 

@@ -205,5 +205,22 @@ def released_course(tmp_path_factory):
     assert tree_digest(root) == before, "a test changed the shared released course: copy it (copy_tree) first"
 
 
+# --- Longest first ------------------------------------------------------------------------
+
+# The modules that take a minute or more of a serial run (`--durations`), longest first.
+# `make test` hands whole modules to its processes in collection order
+# (`--dist loadfile --no-loadscope-reorder`), so these start first and no process is left
+# alone with a long module at the end. A module missing here still runs, after these.
+LONGEST_FIRST = ("test_batch", "test_nbgrader", "test_selftest", "test_maintainer",
+                 "test_benchmark", "test_isolation", "test_cluster", "test_serve",
+                 "test_sandbox", "test_untrusted", "test_walkthrough", "test_corpus_kernel",
+                 "test_answers", "test_bounded", "test_budget", "test_browser")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__ if item.module else "", len(rank)))
+
+
 # In CI (CI set), a skip fails the run instead of hiding an untested protection.
 from skip_policy import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401 - hooks

@@ -125,3 +125,12 @@ def test_modules_md_names_every_module():
 def test_modules_md_names_no_module_that_does_not_exist():
     stale = sorted(path for path in documented_paths() if not (ROOT / path).is_file())
     assert not stale, f"docs/modules.md names modules that do not exist: {', '.join(stale)}"
+
+
+def test_the_suites_longest_first_list_names_its_modules():
+    """conftest.LONGEST_FIRST orders `make test`'s modules; a renamed module would drop
+    out of it silently and run last."""
+    from conftest import LONGEST_FIRST
+    tests = {path.stem for path in (ROOT / "tests").glob("test_*.py")}
+    assert set(LONGEST_FIRST) <= tests, set(LONGEST_FIRST) - tests
+    assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
