@@ -39,7 +39,6 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 from autograder import course
@@ -89,6 +88,9 @@ def read_reference(root=None) -> list:
     ``TFKIT_COURSE`` environment variable, else the one found upwards from the current
     folder."""
     root = root or os.environ.get("TFKIT_COURSE")
+    import nbformat  # here, not at the top: every reference process imports this module,
+    # and nbformat's validator costs about a core-second to import (jsonschema's format checks)
+
     path = course.notebook_path(course.course_root(Path(root) if root else None), "source")
     try:
         return reference_cells(nbformat.read(str(path), as_version=4))
