@@ -757,7 +757,7 @@ FUZZ = settings(max_examples=60, deadline=None, database=None,
 NAMES = sorted(EXERCISES)
 FIELDS = sorted({
     "out", "loss", "dW", "db", "W", "b", "losses", "before", "first", "W_shape", "b_shape",
-    "trainable", "is_mydense", "grads", "iterations", "again", "other_seed"})
+    "trainable", "is_mydense", "grads", "iterations", "again", "losses_1"})
 HUGE = [np.zeros(replies.MAX_ELEMENTS + 1, dtype=np.float32), 10 ** 400, "x" * 100_000,
         [0.5] * (replies.MAX_NODES + 1), [[[[[[[[[[[1.0]]]]]]]]]]], np.full((3, 2), np.inf),
         float("nan"), -float("inf")]
