@@ -217,7 +217,8 @@ class _Answers:
     A training exercise's stand-ins are called once per step, about 200 times per
     full-marks notebook, each on arguments of the same kinds and ranks. Each answer is
     traced into a TensorFlow graph (``tf.function``) once per exercise, direction (value or
-    gradient) and signature (the arguments' dtypes and ranks; sizes may vary), which
+    gradient) and signature (the arguments' dtypes and ranks; every size is left unknown,
+    so a call of another size runs the same graph), which
     runs the course's own code about ten times faster than eagerly. The graph computes the
     same operations as the eager code. Any failure in the graph is settled eagerly: the
     call is run again without a graph, so what it returns or raises is exactly the eager
@@ -238,8 +239,10 @@ class _Answers:
         key = (exercise.name, cotangent is None,
                tuple((x.dtype.name, x.shape.rank) for x in [*extra, *xs]))
         if key not in self._graphs:
+            # Every size unknown: one trace per key, whatever the sizes of later calls.
+            signature = [tf.TensorSpec([None] * x.shape.rank, x.dtype) for x in [*extra, *xs]]
             self._graphs[key] = tf.function(self._function(exercise, xs, cotangent),
-                                            reduce_retracing=True, autograph=False)
+                                            input_signature=signature, autograph=False)
         graph = self._graphs[key]
         if graph is not None:
             try:
