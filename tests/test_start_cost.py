@@ -2,8 +2,12 @@
 that do not need them (see docs/benchmark.md for the seconds)."""
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from conftest import FULL_MARKS, ROOT
 
@@ -37,3 +41,29 @@ def test_the_command_skips_the_iri_grammar_and_still_validates_notebooks():
         "    print('rejected')\n"
         "print(sys.modules.get('rfc3987_syntax', 'absent'))\n")
     assert found.splitlines() == ["rejected", "None"]
+
+
+class Started(Exception):
+    pass
+
+
+@pytest.mark.parametrize("students, jobs, threads", [(1, 2, 1), (3, 2, 2), (3, None, min(3, os.cpu_count()))])
+def test_grading_starts_no_more_reference_processes_than_it_has_students(tmp_path, monkeypatch,
+                                                                          students, jobs, threads):
+    """Each grading thread's stand-in calls are answered one at a time, so the reference
+    starts one process per thread, and a grading has no more threads than submissions:
+    one notebook graded with --jobs 2 (as nbgrader's pipeline or Gradescope grade one)
+    starts one, not one per core."""
+    from autograder.cli import common
+    from autograder.cli.parsers import parser
+
+    def warm_up(processes):
+        raise Started(processes)
+    monkeypatch.setattr(common, "warm_up", warm_up)
+    for i in range(students):
+        shutil.copy(FULL_MARKS, tmp_path / f"s{i}.ipynb")
+    args = parser().parse_args(["grade", str(tmp_path), "--out", str(tmp_path.parent / "out"),
+                                *(["--jobs", str(jobs)] if jobs else [])])
+    with pytest.raises(Started) as started:
+        args.run(args)
+    assert started.value.args == (threads,)

@@ -25,7 +25,9 @@ def run(args) -> int:
     common.log_to_console()
     if cluster is None:
         common.warn_if_not_isolated()
-        common.warm_up(args.jobs)
+        # No more reference processes than grading threads, and no more threads than
+        # submissions: one notebook is graded by one thread, whose calls one process answers.
+        common.warm_up(min(args.jobs or os.cpu_count() or 1, len(submissions)))
     # Imported here, once the arguments are checked: ``tfgrade --help`` and a bad argument
     # import no NumPy or nbformat.
     from autograder.grading.batch import run_round
