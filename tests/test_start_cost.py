@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 
 import pytest
 
-from conftest import FULL_MARKS, ROOT
+from conftest import FULL_MARKS, run
 
 
 def python(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=True)
-    return done.stdout.strip()
+    """What ``code`` prints, run by a fresh interpreter of the environment."""
+    return run(sys.executable, "-c", code, timeout=300).stdout.strip()
 
 
 def test_a_reference_process_imports_no_notebook_reader():
